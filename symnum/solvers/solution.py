@@ -1,0 +1,140 @@
+"""The one result type of :func:`symnum.solve`.
+
+Examples
+--------
+>>> import sympy as sp, symnum as sn
+>>> t = sp.Symbol("t"); y = sp.Function("y")
+>>> sys = sn.ODESystem([sp.Eq(y(t).diff(t), -y(t))], initial={y(0): 1}, tspan=(0, 1))
+>>> sol = sn.solve(sys, sn.Tsit5(), rtol=1e-8, atol=1e-10)
+>>> round(float(sol["y"][-1]), 6)
+0.367879
+>>> sol.result.ok
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .results import ReturnCode
+
+__all__ = ["Solution"]
+
+
+class Solution:
+    """Fields on the grid at the saved times, with stats, a return code and interpolation.
+
+    Attributes
+    ----------
+    t : numpy.ndarray
+        Saved times, shape ``(nt,)``.
+    grid : dict
+        Space symbol -> coordinates of the matching array axis (also by name,
+        ``sol.grid["x"]``). Empty for ODE systems.
+    stats : dict
+        Counters: ``steps``, ``accepted``, ``rejected``, ``nfev``, ``njev`` and
+        algorithm-specific entries.
+    result : ReturnCode
+        Outcome; ``result.value`` is a message that says what to try.
+    y : numpy.ndarray
+        The raw flat states, shape ``(nt, n)``.
+    """
+
+    def __init__(self, ts, ys, layout, stats: dict, result: ReturnCode,
+                 interpolant=None, algorithm: Any = None, problem: Any = None):
+        self.t = np.asarray(ts)
+        self.y = np.asarray(ys)
+        self.layout = layout
+        self.stats = dict(stats)
+        self.result = result
+        self.algorithm = algorithm
+        self.problem = problem
+        self._interpolant = interpolant
+        self._fields = layout.unpack(self.t, self.y)
+        self.grid = _GridView(layout.grid)
+
+    # -- field access ---------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        """Field names in state order."""
+        return list(self.layout.names)
+
+    def __getitem__(self, key) -> np.ndarray:
+        """``sol["u"]`` or ``sol[u]`` (the SymPy function): array (times, *grid)."""
+        return self._fields[self._name(key)]
+
+    def __contains__(self, key) -> bool:
+        try:
+            self._name(key)
+        except KeyError:
+            return False
+        return True
+
+    def _name(self, key) -> str:
+        if isinstance(key, str) and key in self._fields:
+            return key
+        for name, fn in self.layout.functions.items():
+            if key == fn or str(key) == name:
+                return name
+        raise KeyError(
+            f"no field {key!r} in this solution; fields are {list(self._fields)}"
+        )
+
+    def __call__(self, t) -> dict[str, np.ndarray]:
+        """Interpolate every field at time(s) ``t`` (dense output when kept).
+
+        Returns ``{name: array}``; a scalar ``t`` gives arrays of the grid's shape.
+        """
+        scalar = np.ndim(t) == 0
+        tq = np.atleast_1d(np.asarray(t, dtype=float))
+        lo, hi = float(self.t[0]), float(self.t[-1])
+        if np.any(tq < min(lo, hi) - 1e-12 * max(1.0, abs(lo))) or np.any(
+            tq > max(lo, hi) + 1e-12 * max(1.0, abs(hi))
+        ):
+            from ..errors import SolverError
+
+            raise SolverError(
+                f"cannot evaluate the solution at t={t!r}: it covers [{lo}, {hi}]. "
+                "Pass times inside that interval."
+            )
+        if self._interpolant is not None:
+            Y = np.asarray(self._interpolant(tq))
+        else:
+            Y = np.stack([np.interp(tq, self.t, self.y[:, k]) for k in range(self.y.shape[1])],
+                         axis=1)
+        fields = self.layout.unpack(tq, Y)
+        if scalar:
+            return {k: v[0] for k, v in fields.items()}
+        return fields
+
+    # -- output ---------------------------------------------------------------
+    def plot(self, **kwargs):
+        """Plot the solution (see :func:`symnum.solvers.plotting.plot_solution`)."""
+        from .plotting import plot_solution
+
+        return plot_solution(self, **kwargs)
+
+    def save(self, path, **kwargs):
+        """Save to ``.npz`` or netCDF (``.nc``); see :func:`symnum.solvers.io.save_solution`."""
+        from .io import save_solution
+
+        return save_solution(self, path, **kwargs)
+
+    def __repr__(self) -> str:
+        shapes = {k: v.shape for k, v in self._fields.items()}
+        return (f"Solution(result={self.result.name}, t=[{self.t[0]:g}, {self.t[-1]:g}] "
+                f"({len(self.t)} saved), fields={shapes}, stats={self.stats})")
+
+
+class _GridView(dict):
+    """Coordinates by SymPy symbol or by its name."""
+
+    def __getitem__(self, key):
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        for sym in self.keys():
+            if str(sym) == str(key):
+                return dict.__getitem__(self, sym)
+        raise KeyError(f"no grid axis {key!r}; axes are {[str(s) for s in self]}")
