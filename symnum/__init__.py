@@ -1,5 +1,28 @@
-"""symnum: SymPy models -> e-graph simplification -> method of lines -> generated code -> adaptive solvers."""
+"""symnum: SymPy models -> e-graph simplification -> method of lines -> generated code -> adaptive solvers.
 
-from .errors import *  # noqa: F401,F403
+Examples
+--------
+>>> import symnum as sn
+>>> sn.SymnumError.__name__
+'SymnumError'
+"""
+
+from .discretize import FiniteDifference, ODEProblem, discretize, symbolic_discretize
+from .errors import (BackendUnavailable, CodegenError, ConditionError, DiscretizationError,
+                     ModelError, ParameterError, SolveFailed, SolverError, SymnumError,
+                     UnknownSymbolError, UnsupportedOperatorError)
+from .model import Dirichlet, Neumann, ODESystem, PDESystem, Periodic, Robin
+from .solvers import (BDF, BS3, CVODE, DP5, LSODA, Radau, ReturnCode, Rosenbrock23, Solution,
+                      Tsit5, solve)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "PDESystem", "ODESystem", "Periodic", "Dirichlet", "Neumann", "Robin",
+    "FiniteDifference", "ODEProblem", "discretize", "symbolic_discretize",
+    "solve", "Solution", "ReturnCode",
+    "Tsit5", "DP5", "BS3", "CVODE", "BDF", "Radau", "LSODA", "Rosenbrock23",
+    "SymnumError", "ModelError", "UnknownSymbolError", "ConditionError", "ParameterError",
+    "DiscretizationError", "UnsupportedOperatorError", "CodegenError", "SolverError",
+    "SolveFailed", "BackendUnavailable",
+]

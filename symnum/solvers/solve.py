@@ -1,0 +1,117 @@
+"""``solve``: problem -> algorithm -> :class:`Solution`, with the same keywords for every algorithm."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import SolveFailed, SolverError
+from .algorithm import Algorithm, SolveOptions
+from .solution import Solution
+
+__all__ = ["solve", "DEFAULT_POINTS"]
+
+DEFAULT_POINTS = 64  # nodes per axis when sn.solve discretizes a PDESystem itself
+
+
+def solve(problem, alg=None, *, rtol=1e-6, atol=1e-8, saveat=None, tspan=None, dt0=None,
+          dtmax=math.inf, max_steps=100_000, throw=False, backend="numpy"):
+    """Solve an ODE problem or a model.
+
+    Parameters
+    ----------
+    problem : ODEProblem, ODESystem or PDESystem
+        A system is discretized first (``PDESystem``: ``FiniteDifference`` with
+        64 nodes per axis, order 4; discretize it yourself to choose).
+    alg : Algorithm, optional
+        ``sn.Tsit5()``, ``sn.CVODE()``, ... ; ``None`` picks one from a stiffness estimate.
+    rtol, atol : float
+        Tolerances of the local error estimate.
+    saveat : array_like, optional
+        Times to return; ``None`` returns every accepted step.
+    tspan : (t0, t1), optional
+        Overrides the problem's time span.
+    dt0, dtmax, max_steps : optional
+        First step, largest step, step budget.
+    throw : bool
+        Raise :class:`~symnum.errors.SolveFailed` when the solve does not finish
+        (otherwise the failure is in ``sol.result``).
+    backend : str
+        ``"numpy"`` (generated numba kernels), ``"numpy:vectorized"``.
+
+    Returns
+    -------
+    Solution
+
+    Examples
+    --------
+    >>> import sympy as sp, symnum as sn
+    >>> t = sp.Symbol("t"); y = sp.Function("y")
+    >>> sys = sn.ODESystem([sp.Eq(y(t).diff(t), -2 * y(t))], initial={y(0): 1}, tspan=(0, 1))
+    >>> sol = sn.solve(sys, sn.Tsit5(), rtol=1e-9, atol=1e-12, saveat=[0.5, 1.0])
+    >>> abs(sol["y"][-1] - np.exp(-2)) < 1e-8
+    True
+    """
+    from ..backends.registry import code_target
+    from ..discretize.mol import discretize
+    from ..discretize.problem import ODEProblem
+    from ..model.system import ODESystem, PDESystem
+
+    target = code_target(backend)
+    if isinstance(problem, PDESystem):
+        from ..discretize.method import FiniteDifference
+
+        problem = discretize(problem, FiniteDifference({a: DEFAULT_POINTS for a in problem.axes},
+                                                       order=4))
+    elif isinstance(problem, ODESystem):
+        problem = discretize(problem)
+    elif not isinstance(problem, ODEProblem):
+        raise SolverError(f"cannot solve {type(problem).__name__}; pass an sn.ODEProblem, "
+                          "sn.ODESystem or sn.PDESystem.")
+    t0, t1 = problem.tspan if tspan is None else (float(tspan[0]), float(tspan[1]))
+    options = _options(rtol, atol, saveat, t0, t1, dt0, dtmax, max_steps)
+    fns = problem.functions(target)
+    if alg is None:
+        from .auto import choose_algorithm
+
+        alg = choose_algorithm(fns, problem.y0, (t0, t1), options)
+    elif isinstance(alg, type) and issubclass(alg, Algorithm):
+        raise SolverError(f"pass an algorithm instance, e.g. sn.{alg.__name__}(), not the class "
+                          f"{alg.__name__}.")
+    elif not isinstance(alg, Algorithm):
+        raise SolverError(f"alg must be a symnum algorithm such as sn.Tsit5() or sn.CVODE(); "
+                          f"got {alg!r} ({type(alg).__name__}).")
+    raw = alg.run(fns, np.array(problem.y0, dtype=float), (t0, t1), options)
+    stats = dict(raw.stats)
+    if raw.message:
+        stats.setdefault("message", raw.message)
+    sol = Solution(raw.ts, raw.ys, problem.layout, stats, raw.result,
+                   interpolant=raw.interpolant, algorithm=alg, problem=problem)
+    if throw and not raw.result.ok:
+        raise SolveFailed(f"{type(alg).__name__} stopped at t={sol.t[-1]:g} of {t1:g}: "
+                          f"{raw.result.value}", sol)
+    return sol
+
+
+def _options(rtol, atol, saveat, t0, t1, dt0, dtmax, max_steps) -> SolveOptions:
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise SolverError(f"{name} must be a positive number; got {v!r}.")
+    if not t1 > t0:
+        raise SolverError(f"the time span must have t1 > t0; got ({t0}, {t1}).")
+    if saveat is not None:
+        saveat = np.atleast_1d(np.asarray(saveat, dtype=float))
+        if saveat.ndim != 1 or np.any(np.diff(saveat) < 0):
+            raise SolverError("saveat must be a sorted 1-D array of times.")
+        tol = 1e-12 * max(1.0, abs(t0), abs(t1))
+        if saveat[0] < t0 - tol or saveat[-1] > t1 + tol:
+            raise SolverError(f"saveat must lie inside the time span [{t0}, {t1}]; got "
+                              f"[{saveat[0]}, {saveat[-1]}].")
+        saveat = np.clip(saveat, t0, t1)
+    if dt0 is not None and not dt0 > 0:
+        raise SolverError(f"dt0 must be positive; got {dt0!r}.")
+    if not (isinstance(max_steps, int) and max_steps > 0):
+        raise SolverError(f"max_steps must be a positive integer; got {max_steps!r}.")
+    return SolveOptions(rtol=float(rtol), atol=float(atol), saveat=saveat, dt0=dt0,
+                        dtmax=float(dtmax), max_steps=max_steps)
