@@ -32,7 +32,7 @@ def compile_problem(problem, target: str = "numba") -> ODEFunctions:
     n = problem.n
     _, _, _, ncoo = problem._jac_plan
     kernel = mod.rhs
-    jv = mod.jac_values
+    jv = np_mod.jac_values  # vectorized: no compile cost, and Jacobians are evaluated rarely
 
     def rhs(t, y):
         out = np.empty(n)

@@ -11,7 +11,7 @@ from ..errors import ModelError, ParameterError, UnknownSymbolError, Unsupported
 SUPPORTED_FUNCS = (
     sp.sin, sp.cos, sp.tan, sp.exp, sp.log, sp.tanh, sp.sinh, sp.cosh, sp.atan, sp.asin,
     sp.acos, sp.Abs, sp.sign, sp.Max, sp.Min, sp.Piecewise, sp.Heaviside, sp.erf,
-    sp.sqrt, sp.floor, sp.ceiling, sp.atan2,
+    sp.floor, sp.ceiling, sp.atan2,
 )
 
 
