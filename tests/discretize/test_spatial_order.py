@@ -21,20 +21,42 @@ def observed_order(errors, sizes):
 
 
 def heat_error(N, order):
+    # u = exp(-pi^2 t) cos(pi x): time-dependent Dirichlet values on both sides
+    decay = sp.exp(-sp.pi**2 * t)
     sys = sn.PDESystem([sp.Eq(u(t, x).diff(t), u(t, x).diff(x, 2))],
                        domain={t: (0, 0.05), x: (0, 1)},
-                       initial=[sp.Eq(u(0, x), sp.sin(sp.pi * x) + sp.sin(3 * sp.pi * x) / 2)],
-                       boundary=[sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0)])
+                       initial=[sp.Eq(u(0, x), sp.cos(sp.pi * x))],
+                       boundary=[sp.Eq(u(t, 0), decay), sp.Eq(u(t, 1), -decay)])
     prob = sn.discretize(sys, sn.FiniteDifference({x: N}, order=order))
     sol = sn.solve(prob, sn.CVODE(), saveat=[0.05], **TIGHT)
     xs = sol.grid[x]
-    exact = (np.exp(-np.pi**2 * 0.05) * np.sin(np.pi * xs)
-             + np.exp(-9 * np.pi**2 * 0.05) * np.sin(3 * np.pi * xs) / 2)
+    exact = np.exp(-np.pi**2 * 0.05) * np.cos(np.pi * xs)
     return np.abs(sol["u"][-1] - exact).max()
 
 
-@pytest.mark.parametrize("order,sizes", [(2, (11, 21, 41)), (4, (11, 21, 41)), (6, (15, 21, 31))])
+def periodic_heat_error(N, order):
+    sys = sn.PDESystem([sp.Eq(u(t, x).diff(t), u(t, x).diff(x, 2))],
+                       domain={t: (0, 0.5), x: (0, 2 * sp.pi)},
+                       initial=[sp.Eq(u(0, x), sp.sin(x) + sp.cos(2 * x) / 2)],
+                       boundary=[sn.Periodic(x)])
+    prob = sn.discretize(sys, sn.FiniteDifference({x: N}, order=order))
+    sol = sn.solve(prob, sn.CVODE(), saveat=[0.5], **TIGHT)
+    xs = sol.grid[x]
+    exact = np.exp(-0.5) * np.sin(xs) + np.exp(-2.0) * np.cos(2 * xs) / 2
+    return np.abs(sol["u"][-1] - exact).max()
+
+
+@pytest.mark.parametrize("order,sizes", [(2, (16, 32, 64)), (4, (16, 32, 64)), (6, (12, 16, 24))])
+def test_heat_fourier_order(order, sizes):
+    errs = [periodic_heat_error(N, order) for N in sizes]
+    assert abs(observed_order(errs, sizes) - order) < 0.3, errs
+
+
+@pytest.mark.parametrize("order,sizes", [(2, (11, 21, 41)), (4, (41, 81, 161))])
 def test_heat_dirichlet_order(order, sizes):
+    # With Dirichlet sides the one-sided closure and the interior errors partly cancel on
+    # coarse grids (observed 6.0, 3.3, 3.8, 3.95 from N = 11 to 161 at order 4), so the
+    # regression uses grids in the asymptotic range.
     errs = [heat_error(N, order) for N in sizes]
     assert abs(observed_order(errs, [N - 1 for N in sizes]) - order) < 0.3, errs
 
@@ -55,7 +77,7 @@ def manufactured_error(N, order):
     return np.abs(sol["u"][-1] - exact).max()
 
 
-@pytest.mark.parametrize("order,sizes", [(2, (11, 21, 41)), (4, (11, 21, 41)), (6, (15, 21, 31))])
+@pytest.mark.parametrize("order,sizes", [(2, (11, 21, 41)), (4, (11, 21, 41)), (6, (11, 21, 41))])
 def test_manufactured_neumann_robin_order(order, sizes):
     errs = [manufactured_error(N, order) for N in sizes]
     assert abs(observed_order(errs, [N - 1 for N in sizes]) - order) < 0.3, errs
