@@ -18,7 +18,7 @@ from .stencils import fornberg
 __all__ = ["discretize", "symbolic_discretize"]
 
 
-def discretize(system, method=None, *, simplify: bool = False) -> ODEProblem:
+def discretize(system, method=None) -> ODEProblem:
     """Lower a model to an :class:`ODEProblem` (method of lines for PDEs).
 
     Parameters
@@ -26,8 +26,6 @@ def discretize(system, method=None, *, simplify: bool = False) -> ODEProblem:
     system : PDESystem or ODESystem
     method : FiniteDifference, optional
         Required for a ``PDESystem`` (``ODESystem`` needs none).
-    simplify : bool
-        Reserved for e-graph simplification of the per-point right-hand side.
 
     Examples
     --------
