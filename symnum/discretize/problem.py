@@ -224,13 +224,10 @@ class ODEProblem:
             lin = {r: sp.Integer(0) for r in refs}
             for term in sp.Add.make_args(sp.expand(reg.expr, power_base=False, power_exp=False,
                                                    log=False, multinomial=False)):
-                rs = term.free_symbols & set(refs)
-                if len(rs) == 1:
-                    r = rs.pop()
-                    c = sp.simplify(term / r) if term.has(r) else 0
-                    if not (c.free_symbols & set(self.refs.key)) and self.system.t not in c.free_symbols:
-                        if sp.diff(term, r, 2) == 0 and not c.has(sp.Piecewise, sp.Max, sp.Min):
-                            lin[r] += c
+                c, rest = term.as_independent(*refs, as_Add=False)
+                if rest in lin and self.system.t not in c.free_symbols \
+                        and not c.has(sp.Piecewise, sp.Max, sp.Min):
+                    lin[rest] += c
             nodes = self._box_nodes(reg.box)
             for r in refs:
                 c = sp.sympify(lin[r]).subs(sub)
@@ -247,6 +244,15 @@ class ODEProblem:
         return L
 
     # -- compiled functions ----------------------------------------------------------
+    def numpy_module(self):
+        """The generated vectorized NumPy module (no compilation; used to rebuild full fields)."""
+        if self._functions is not None:
+            return self._functions[1].numpy_module
+        from ..codegen.cache import load_source
+        from ..codegen.mol_source import generate_source
+
+        return load_source(generate_source(self, "numpy"), "numpy")[0]
+
     def functions(self, target: str = "numba"):
         """Compile (once) and return the :class:`~symnum.solvers.functions.ODEFunctions`."""
         from ..codegen.compile import compile_problem
@@ -264,7 +270,7 @@ class _Layout:
         self.grid = prob.grid
 
     def unpack(self, t, Y):
-        mod = self.prob.functions().numpy_module
+        mod = self.prob.numpy_module()
         p = self.prob.params
         out = {n: [] for n in self.names}
         for tk, yk in zip(np.atleast_1d(t), np.atleast_2d(Y)):
