@@ -9,8 +9,8 @@ Examples
 --------
 >>> import sympy as sp
 >>> x = sp.Symbol("x")
->>> ScalarPrinter().doprint(sp.sin(x) + sp.Max(x, 0))
-'max(0, x) + math.sin(x)'
+>>> ScalarPrinter().doprint(sp.Max(sp.sin(x), 0))
+'max(0, math.sin(x))'
 >>> VectorPrinter().doprint(sp.sin(x))
 'numpy.sin(x)'
 """
