@@ -55,7 +55,18 @@ class ODEFunctions:
         ``rhs(t, y, p, out)`` compiled with numba (``nopython``), callable from
         other numba-compiled code; ``p`` is :attr:`params`.
     params : numpy.ndarray
-        Numeric parameter vector passed to ``numba_rhs``.
+        Numeric parameter vector passed to ``numba_rhs`` and ``numba_jac``.
+    numba_jac : numba dispatcher or None
+        ``jac(t, y, p, J)`` compiled with numba: writes the structural
+        nonzeros of the dense ``n x n`` Jacobian into ``J`` (C-contiguous
+        float64). Entries it never writes are structural zeros: the caller
+        zeroes ``J`` before each call. Meant for small systems (ODE systems,
+        not grids), where compiled stiff solvers (``Rosenbrock23``) keep
+        their whole stepping loop in numba.
+    numba_jac_dense_ok : bool
+        True when the producer vouches that a dense ``n x n`` Jacobian is
+        affordable even though ``n`` is larger than a compiled solver's
+        default size limit. ``numba_jac`` alone is used up to that limit.
     source_files : dict[str, str]
         Paths of the generated source files (``"rhs_numpy"``, ``"rhs_numba"``...).
     """
@@ -70,6 +81,8 @@ class ODEFunctions:
     nfields: int = 1
     numba_rhs: Any = None
     params: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    numba_jac: Any = None
+    numba_jac_dense_ok: bool = False
     source_files: dict[str, str] = field(default_factory=dict)
 
 

@@ -140,3 +140,15 @@ def test_naming_a_preconditioner_selects_krylov_and_stats_are_reported():
     if raw.stats.get("eps_lin_applied"):  # CVODE's own counters are readable here
         assert raw.stats["linear_iterations"] >= 1
         assert raw.stats["steps"] == raw.stats["accepted"] + raw.stats["rejected"]
+
+
+def test_sundials_counters_are_read_on_the_tested_scikit_sundae():
+    import sksundae
+
+    if sksundae.__version__ != "1.2.0":
+        pytest.skip("struct layout checked for scikit-sundae 1.2.0 only; others fall back")
+    raw = CVODE(linear_solver="dense").run(problems.robertson(), np.array([1.0, 0, 0]),
+                                           (0.0, 40.0), TIGHT)
+    s = raw.stats
+    assert s["rejected"] is not None and s["nonlinear_iterations"] >= s["accepted"]
+    assert s["steps"] == s["accepted"] + s["rejected"] and 1 <= s["order"] <= 5

@@ -118,11 +118,12 @@ def test_compiled_and_python_take_identical_steps(alg):
     assert py.stats["compiled"] is False and nb.stats["compiled"] is True
     assert {k: py.stats[k] for k in ("steps", "accepted", "rejected", "nfev")} == \
         {k: nb.stats[k] for k in ("steps", "accepted", "rejected", "nfev")}
-    # the same formulas; only the summation order of the starting-step norms differs (last bits)
-    np.testing.assert_allclose(nb.ts, py.ts, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(nb.ys, py.ys, rtol=0, atol=1e-10)
+    # same formulas; the two right-hand sides (BLAS `A @ y` vs a loop) round differently, and
+    # the controller carries those last bits into the step sizes
+    np.testing.assert_allclose(nb.ts, py.ts, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(nb.ys, py.ys, rtol=0, atol=1e-8)
     tq = np.linspace(0.0, 3.0, 37)
-    np.testing.assert_allclose(nb.interpolant(tq), py.interpolant(tq), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(nb.interpolant(tq), py.interpolant(tq), rtol=0, atol=1e-8)
     np.testing.assert_allclose(nb.interpolant(tq), np.stack([expm(t * A) @ Y0 for t in tq]),
                                atol=1e-6)
 

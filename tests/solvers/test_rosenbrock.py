@@ -7,6 +7,7 @@ Both the compiled loop (numba ``rhs``/``jac`` written here) and the Python loop
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,64 +22,24 @@ from symnum.solvers.results import ReturnCode
 from symnum.solvers.rosenbrock import Rosenbrock23
 from symnum.solvers.rosenbrock_tableau import ROSENBROCK23
 
-_spec = importlib.util.spec_from_file_location("stiff_problems",
-                                               Path(__file__).with_name("stiff_problems.py"))
-problems = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(problems)
 
-Y0 = np.array([1.0, 0.0, 0.0])
-K = np.array([0.04, 3e7, 1e4])
-
-
-@njit(cache=True)
-def robertson_rhs(t, y, p, out):
-    out[0] = -p[0] * y[0] + p[2] * y[1] * y[2]
-    out[1] = p[0] * y[0] - p[2] * y[1] * y[2] - p[1] * y[1] * y[1]
-    out[2] = p[1] * y[1] * y[1]
+def _load_numba_problems():
+    """``numba_problems.py``, registered under a fixed name so its kernels are cacheable."""
+    name = "symnum_tests_numba_problems"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(
+            "numba_problems.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
-@njit(cache=True)
-def robertson_jac(t, y, p, J):
-    J[0, 0] = -p[0]
-    J[0, 1] = p[2] * y[2]
-    J[0, 2] = p[2] * y[1]
-    J[1, 0] = p[0]
-    J[1, 1] = -p[2] * y[2] - 2.0 * p[1] * y[1]
-    J[1, 2] = -p[2] * y[1]
-    J[2, 1] = 2.0 * p[1] * y[1]
+problems = _load_numba_problems()
 
-
-@njit(cache=True)
-def affine_rhs(t, y, p, out):          # y' = A y + b cos(t), p = (A row by row, b)
-    n = y.size
-    for i in range(n):
-        s = p[n * n + i] * np.cos(t)
-        for j in range(n):
-            s += p[i * n + j] * y[j]
-        out[i] = s
-
-
-@njit(cache=True)
-def affine_jac(t, y, p, J):
-    n = y.size
-    for i in range(n):
-        for j in range(n):
-            J[i, j] = p[i * n + j]
-
-
-def robertson_compiled() -> ODEFunctions:
-    """Robertson with numba functions (and the NumPy ones for the Python loop)."""
-    f = problems.robertson()
-    f.numba_rhs, f.numba_jac, f.params = robertson_rhs, robertson_jac, K.copy()
-    return f
-
-
-def linear(A, b=None) -> ODEFunctions:
-    """``y' = A y + b cos(t)`` with numba and NumPy functions."""
-    b = np.zeros(A.shape[0]) if b is None else b
-    return ODEFunctions(n=A.shape[0], rhs=lambda t, y: A @ y + b * np.cos(t),
-                        jac=lambda t, y: A, numba_rhs=affine_rhs, numba_jac=affine_jac,
-                        params=np.concatenate([A.ravel(), b]))
+Y0 = problems.ROBERTSON_Y0
+robertson_compiled = problems.robertson
+linear = problems.affine
 
 
 PATHS = pytest.mark.parametrize("compiled", [True, False], ids=["numba", "python"])
@@ -112,12 +73,11 @@ def test_paths_agree_and_every_step_is_saved():
 
 def test_numba_jacobian_is_used_automatically():
     assert Rosenbrock23().uses_compiled(robertson_compiled())
-    assert not Rosenbrock23().uses_compiled(problems.robertson())
+    assert not Rosenbrock23().uses_compiled(problems.robertson(numba=False))
 
 
 def _stiff_linear():
-    f, A, y0 = problems.stiff_linear()
-    return linear(A), A, y0
+    return problems.stiff_linear()
 
 
 @PATHS
@@ -208,7 +168,7 @@ def test_max_steps_is_a_return_code(compiled):
 
 @PATHS
 def test_nonfinite_state_is_a_return_code(compiled):
-    raw = Rosenbrock23(compiled=compiled).run(robertson_compiled(), np.array([np.nan, 0.0, 0.0]),
+    raw = Rosenbrock23(compiled=compiled).run(robertson_compiled(), np.array([np.nan, 0, 0]),
                                               (0.0, 1.0), SolveOptions())
     assert raw.result is ReturnCode.nonfinite and raw.ts[-1] == 0.0 and raw.stats["steps"] == 0
 
@@ -239,6 +199,19 @@ def test_singular_w_in_fixed_step_mode_is_a_solver_failure(compiled):
 
 
 # -- bad input raises, naming the value and the fix -------------------------------------------
+@njit
+def _two_argument_rhs(t, y):
+    return -y
+
+
+def test_kernel_with_wrong_signature_raises_with_fix():
+    f = ODEFunctions(n=1, rhs=lambda t, y: -y, numba_rhs=_two_argument_rhs,
+                     numba_jac=problems.affine_jac, params=np.array([-1.0, 0.0]))
+    with pytest.raises(SolverError, match=r"cannot call functions.numba_rhs=.* as "
+                                          r"rhs\(t, y, p, out\).*Rosenbrock23\(compiled=False\)"):
+        Rosenbrock23().run(f, np.ones(1), (0.0, 1.0), SolveOptions())
+
+
 def test_bad_arguments_raise_with_fix():
     f = robertson_compiled()
     with pytest.raises(SolverError, match=r"y0 has shape \(2,\) but the problem has n=3"):
@@ -249,7 +222,8 @@ def test_bad_arguments_raise_with_fix():
         Rosenbrock23(adaptive=False).run(f, Y0, (0.0, 1.0), SolveOptions())
     with pytest.raises(SolverError, match="compiled=True.*needs functions.numba_rhs and "
                                           "numba_jac.*compiled=None"):
-        Rosenbrock23(compiled=True).run(problems.robertson(), Y0, (0.0, 1.0), SolveOptions())
+        Rosenbrock23(compiled=True).run(problems.robertson(numba=False), Y0, (0.0, 1.0),
+                                         SolveOptions())
     with pytest.raises(SolverError, match=r"compiled='yes'\) must be None"):
         Rosenbrock23(compiled="yes")
     with pytest.raises(SolverError, match=r"adaptive=1\) must be True or False"):

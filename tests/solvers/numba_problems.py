@@ -1,0 +1,93 @@
+"""Test problems with numba ``rhs``/``jac`` kernels, for the compiled stiff solvers.
+
+The tests load it by path and register it in ``sys.modules`` under a fixed
+name (test folders are not packages), so the kernels are module attributes and
+the compiled Rosenbrock loop built on them is cached on disk between test runs
+(see ``symnum/solvers/rosenbrock_compiled.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sps
+from numba import njit
+
+from symnum.solvers.functions import ODEFunctions
+
+ROBERTSON_K = np.array([0.04, 3e7, 1e4])
+ROBERTSON_Y0 = np.array([1.0, 0.0, 0.0])
+# Hairer & Wanner, "Solving ODEs II"; the ODE test set: (y1, y2, y3) at t = 40
+ROBERTSON_T40 = np.array([0.7158271, 9.185535e-6, 0.2841637])
+
+
+@njit(cache=True)
+def robertson_rhs(t, y, p, out):
+    out[0] = -p[0] * y[0] + p[2] * y[1] * y[2]
+    out[1] = p[0] * y[0] - p[2] * y[1] * y[2] - p[1] * y[1] * y[1]
+    out[2] = p[1] * y[1] * y[1]
+
+
+@njit(cache=True)
+def robertson_jac(t, y, p, J):
+    J[0, 0] = -p[0]
+    J[0, 1] = p[2] * y[2]
+    J[0, 2] = p[2] * y[1]
+    J[1, 0] = p[0]
+    J[1, 1] = -p[2] * y[2] - 2.0 * p[1] * y[1]
+    J[1, 2] = -p[2] * y[1]
+    J[2, 1] = 2.0 * p[1] * y[1]
+
+
+@njit(cache=True)
+def affine_rhs(t, y, p, out):          # y' = A y + b cos(t), p = (A row by row, b)
+    n = y.size
+    for i in range(n):
+        s = p[n * n + i] * np.cos(t)
+        for j in range(n):
+            s += p[i * n + j] * y[j]
+        out[i] = s
+
+
+@njit(cache=True)
+def affine_jac(t, y, p, J):
+    n = y.size
+    for i in range(n):
+        for j in range(n):
+            J[i, j] = p[i * n + j]
+
+
+def robertson(numba=True) -> ODEFunctions:
+    """Robertson kinetics: NumPy ``rhs`` and sparse ``jac``, plus the numba kernels if asked."""
+    k1, k2, k3 = ROBERTSON_K
+
+    def rhs(t, y):
+        return np.array([-k1 * y[0] + k3 * y[1] * y[2],
+                         k1 * y[0] - k3 * y[1] * y[2] - k2 * y[1] ** 2, k2 * y[1] ** 2])
+
+    def jac(t, y):
+        return sps.csr_matrix(np.array([[-k1, k3 * y[2], k3 * y[1]],
+                                        [k1, -k3 * y[2] - 2 * k2 * y[1], -k3 * y[1]],
+                                        [0.0, 2 * k2 * y[1], 0.0]]))
+
+    f = ODEFunctions(n=3, rhs=rhs, jac=jac)
+    if numba:
+        f.numba_rhs, f.numba_jac, f.params = robertson_rhs, robertson_jac, ROBERTSON_K.copy()
+    return f
+
+
+def affine(A, b=None) -> ODEFunctions:
+    """``y' = A y + b cos(t)`` with NumPy and numba functions."""
+    b = np.zeros(A.shape[0]) if b is None else b
+    return ODEFunctions(n=A.shape[0], rhs=lambda t, y: A @ y + b * np.cos(t),
+                        jac=lambda t, y: A, numba_rhs=affine_rhs, numba_jac=affine_jac,
+                        params=np.concatenate([A.ravel(), b]))
+
+
+def stiff_linear():
+    """``y' = A y`` with eigenvalues -1, -100, -1e4 and a rotation (-3 +- 2i), exact by expm."""
+    rng = np.random.default_rng(7)
+    Q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    D = np.diag([-1.0, -100.0, -1e4, -3.0])
+    D[3, 0], D[0, 3] = -2.0, 2.0
+    A = Q @ D @ Q.T
+    return affine(A), A, np.array([1.0, 2.0, -1.0, 0.5])
