@@ -16,7 +16,8 @@ RHS and the analytic sparse Jacobian (the best configuration in perf.md):
 * py-pde ``PDE.solve`` with its SciPy BDF solver and ``jac_sparsity`` (end to end;
   it recompiles its RHS on every call), if py-pde is installed.
 
-symnum runs ``sn.CVODE()`` (``linear_solver="auto"`` -> GMRES with the FFT
+symnum runs ``sn.solve(sn.discretize(<SymPy Brusselator>), sn.CVODE())`` (generated
+kernels; ``linear_solver="auto"`` -> GMRES with the FFT
 preconditioner) on the same tolerance and, when its error there is above the best
 peer's, on tighter tolerances until it is not (matched accuracy, read off the
 work-precision curve). Ratio = best peer's time / symnum's time at matched error.
@@ -47,7 +48,7 @@ sys.path.insert(0, str(HERE))
 from brusselator_handwritten import TSPAN, brusselator, initial_state  # noqa: E402
 from harness import RESULTS, fmt_time, print_table, write_json  # noqa: E402
 
-from symnum.solvers.algorithm import SolveOptions  # noqa: E402
+import symnum as sn  # noqa: E402
 from symnum.solvers.cvode import CVODE  # noqa: E402
 
 RTOL, ATOL = 1e-6, 1e-8
@@ -56,9 +57,17 @@ MATCH_RTOLS = (5e-7, 2.5e-7, 1e-7)
 
 
 def symnum_functions(N):
-    """The ODEFunctions symnum solves. The lead points this at symnum's generated
-    code (``sn.discretize`` of a SymPy Brusselator); the algorithm side does not care."""
-    return brusselator(N)
+    """What symnum solves: the SymPy Brusselator discretized by ``sn.discretize``
+    (generated kernels, exact sparse Jacobian and linear part), checked against the
+    hand-written right-hand side the peers get."""
+    from brusselator_model import brusselator_problem
+
+    prob = brusselator_problem(N)
+    hand, y0 = brusselator(N), initial_state(N)
+    assert np.allclose(prob.y0, y0)
+    ref = hand.rhs(2.0, y0)
+    assert np.abs(prob.functions().rhs(2.0, y0) - ref).max() <= 1e-10 * np.abs(ref).max()
+    return prob
 
 
 # -- peers ---------------------------------------------------------------------
@@ -124,13 +133,13 @@ def pypde_solver(N):
 def symnum_cvode(rtol, atol):
     alg = CVODE()
 
-    def run(f, y0, _rtol, _atol):
-        raw = alg.run(f, y0, TSPAN, SolveOptions(rtol=rtol, atol=atol,
-                                                 saveat=np.array([TSPAN[1]]), dense=False))
-        assert raw.result.ok, raw.message
-        s = raw.stats
-        return raw.ys[-1], {k: s.get(k) for k in ("nfev", "njev", "steps", "linear_iterations",
-                                                   "psolves", "linear_solver")}
+    def run(prob, y0, _rtol, _atol):
+        # the whole user call: sn.solve on the discretized SymPy model -> Solution
+        sol = sn.solve(prob, alg, rtol=rtol, atol=atol, saveat=[TSPAN[1]])
+        assert sol.result.ok, sol.result.value
+        s = sol.stats
+        return sol.y[-1], {k: s.get(k) for k in ("nfev", "njev", "steps", "linear_iterations",
+                                                  "psolves", "linear_solver")}
     return run
 
 
@@ -216,7 +225,7 @@ def main(argv=None):
                         "no matched run"})
     table = [{**r, "wall": fmt_time(r["median"]), "min": fmt_time(r["min"]),
               "first": fmt_time(r["first"]), "err": f"{r['err']:.2e}",
-              "rtol": f"{r['rtol']:.0e}", "ratio": f"{r['ratio_vs_best_peer']:.2f}",
+              "rtol": f"{r['rtol']:.1e}", "ratio": f"{r['ratio_vs_best_peer']:.2f}",
               "matched": "*" if r.get("matched") else ""} for r in all_rows]
     print_table(table, ["N", "solver", "rtol", "wall", "min", "n", "first", "nfev", "njev",
                         "err", "ratio", "matched"], "B1 2D Brusselator, t in [0, 11.5]")

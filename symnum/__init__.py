@@ -12,8 +12,8 @@ from .errors import (BackendUnavailable, CodegenError, ConditionError, Discretiz
                      ModelError, ParameterError, SolveFailed, SolverError, SymnumError,
                      UnknownSymbolError, UnsupportedOperatorError)
 from .model import Dirichlet, Neumann, ODESystem, PDESystem, Periodic, Robin
-from .solvers import (BDF, BS3, CVODE, DP5, LSODA, Radau, ReturnCode, Rosenbrock23, Solution,
-                      Tsit5, solve)
+from .solvers import (BDF, BS3, CVODE, DP5, LSODA, AutoSwitch, Radau, ReturnCode, Rodas4,
+                      Rodas5P, Rosenbrock23, Solution, Tsit5, solve)
 
 __version__ = "0.1.0"
 
@@ -21,7 +21,8 @@ __all__ = [
     "PDESystem", "ODESystem", "Periodic", "Dirichlet", "Neumann", "Robin",
     "FiniteDifference", "ODEProblem", "discretize", "symbolic_discretize",
     "solve", "Solution", "ReturnCode",
-    "Tsit5", "DP5", "BS3", "CVODE", "BDF", "Radau", "LSODA", "Rosenbrock23",
+    "Tsit5", "DP5", "BS3", "CVODE", "BDF", "Radau", "LSODA", "Rosenbrock23", "Rodas4",
+    "Rodas5P", "AutoSwitch",
     "SymnumError", "ModelError", "UnknownSymbolError", "ConditionError", "ParameterError",
     "DiscretizationError", "UnsupportedOperatorError", "CodegenError", "SolverError",
     "SolveFailed", "BackendUnavailable",

@@ -1,14 +1,18 @@
 """Solvers: explicit tableau engine, stiff wrappers, automatic choice, ``solve`` and ``Solution``."""
-# TEMPORARY while modules land
+
 from .algorithm import Algorithm, RawSolution, SolveOptions
+from .auto import choose_algorithm
+from .auto_switch import AutoSwitch
+from .cvode import CVODE
+from .explicit import BS3, DP5, Tsit5
 from .functions import ODEFunctions
 from .results import ReturnCode
+from .rodas import Rodas4, Rodas5P
+from .rosenbrock import Rosenbrock23
+from .scipy_methods import BDF, LSODA, Radau
 from .solution import Solution
 from .solve import solve
-for _m, _names in (("cvode", ["CVODE"]), ("explicit", ["BS3", "DP5", "Tsit5"]),
-                   ("rosenbrock", ["Rosenbrock23"]), ("scipy_methods", ["BDF", "LSODA", "Radau"])):
-    try:
-        _mod = __import__(f"{__name__}.{_m}", fromlist=_names)
-        globals().update({n: getattr(_mod, n) for n in _names})
-    except ImportError:
-        globals().update({n: None for n in _names})
+
+__all__ = ["Algorithm", "RawSolution", "SolveOptions", "ODEFunctions", "ReturnCode", "Solution",
+           "solve", "choose_algorithm", "AutoSwitch", "Tsit5", "DP5", "BS3", "CVODE", "BDF",
+           "Radau", "LSODA", "Rosenbrock23", "Rodas4", "Rodas5P"]

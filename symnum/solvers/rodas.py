@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -30,6 +31,13 @@ from .rosenbrock_tableau import RODAS4, RODAS5P, RodasTableau
 __all__ = ["Rodas4", "Rodas5P", "RodasInterpolant"]
 
 
+@functools.lru_cache(maxsize=None)
+def _float_tableau(tab: RodasTableau):
+    """``(floats dict, (A, C, c, d, H))``, converted once per tableau."""
+    f = tab.floats()
+    return f, (f["A"], f["C"], f["c"], f["d"], f["H"])
+
+
 @dataclass(frozen=True)
 class _Rodas(_Rosenbrock):
     """A :class:`RodasTableau` bound to the Rosenbrock loops; subclasses set ``tableau``."""
@@ -38,12 +46,7 @@ class _Rodas(_Rosenbrock):
     _kind: ClassVar[str] = "rodas"
 
     def _floats(self):
-        cache = type(self).__dict__.get("_float_cache")
-        if cache is None:
-            f = self.tableau.floats()
-            cache = (f, (f["A"], f["C"], f["c"], f["d"], f["H"]))
-            type.__setattr__(type(self), "_float_cache", cache)
-        return cache
+        return _float_tableau(self.tableau)
 
     def _ctrl_tail(self):
         tab = self.tableau

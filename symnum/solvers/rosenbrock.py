@@ -6,7 +6,9 @@ kinetics, ODE models of a few dozen states) it is much cheaper per step than
 BDF or Radau. When the problem has numba functions (``functions.numba_rhs``
 and ``functions.numba_jac``), the whole loop runs compiled
 (:mod:`~symnum.solvers.rosenbrock_numba`); otherwise a Python loop with SciPy
-linear algebra runs (:mod:`~symnum.solvers.rosenbrock_python`).
+linear algebra runs (:mod:`~symnum.solvers.rosenbrock_python`). The
+higher-order ``Rodas4`` / ``Rodas5P`` (:mod:`~symnum.solvers.rodas`) share
+this module's ``run``.
 
 Examples
 --------

@@ -1,12 +1,14 @@
-"""The Python ``Rosenbrock23`` loop, for problems without numba functions.
+"""The Python loops of ``Rosenbrock23`` and the Rodas methods, for problems without numba.
 
-Same method, controller and status codes as the compiled loop in
-:mod:`~symnum.solvers.rosenbrock_numba`; the right-hand side is
-``functions.rhs`` and the Jacobian ``functions.jac`` (sparse or dense), or
-forward differences when there is none (``n`` extra RHS calls per Jacobian:
-fine for the small systems this path is for, and harmless to the order since
-``ode23s`` is a W-method). ``W = I - h d J`` is factored by SciPy: a dense LU
-up to :data:`DENSE_MAX` unknowns, SuperLU on the sparse matrix above.
+Same methods, controller and status codes as the compiled loops in
+:mod:`~symnum.solvers.rosenbrock_numba` and :mod:`~symnum.solvers.rodas_numba`;
+the right-hand side is ``functions.rhs`` and the Jacobian ``functions.jac``
+(sparse or dense), or forward differences when there is none (``n`` extra RHS
+calls per Jacobian, fine for the small systems this path is for; harmless to
+``ode23s``, a W-method, while the Rodas methods assume an exact Jacobian and
+lose a little accuracy to the ~1e-8 relative differencing error). ``W`` is
+factored by SciPy: a dense LU up to :data:`DENSE_MAX` unknowns, SuperLU on the
+sparse matrix above.
 
 Examples
 --------
@@ -77,6 +79,15 @@ def _jacobian(functions, t, y, f0, stats):
         J[:, j] = (np.asarray(functions.rhs(t, yj), dtype=float) - f0) / dy
     stats[I_NFEV] += n
     return sps.csr_matrix(J) if n > DENSE_MAX else J
+
+
+def _time_derivative(f, t, y, f0):
+    """``df/dt``: zero for autonomous problems (one call), else a central difference."""
+    dt_fd = 6.055454452393343e-06 * max(abs(t), 1.0)          # eps^(1/3)
+    fp = f(t + dt_fd, y)
+    if np.array_equal(fp, f0):
+        return np.zeros_like(f0)
+    return (fp - f(t - dt_fd, y)) / (2.0 * dt_fd)
 
 
 def _rms(e, y, ynew, rtol, atol):
@@ -201,7 +212,7 @@ def ros23_python(functions, y0, ctrl, saveat, record, dense):
 def rodas_python(functions, y0, ctrl, tab, saveat, record, dense):
     """A Rodas method in Python; same arguments and results as ``rodas_loop``.
 
-    ``tab`` is :meth:`RodasTableau.floats() <symnum.solvers.rosenbrock_tableau.RodasTableau.floats>`.
+    ``tab`` is :meth:`~symnum.solvers.rosenbrock_tableau.RodasTableau.floats`.
     """
     from .rodas_numba import C_EXPO, C_GAMMA, C_ORDER
 
@@ -261,8 +272,7 @@ def rodas_python(functions, y0, ctrl, tab, saveat, record, dense):
             if J is None:
                 J = _jacobian(functions, t, y, f0, stats)
                 stats[I_NJEV] += 1
-                dt_fd = 1.4901161193847656e-08 * max(abs(t), 1.0)
-                dT = (f(t + dt_fd, y) - f0) / dt_fd
+                dT = _time_derivative(f, t, y, f0)
             hg = h * gamma
             stats[I_NLU] += 1
             try:

@@ -124,8 +124,9 @@ class Solution:
 
     def __repr__(self) -> str:
         shapes = {k: v.shape for k, v in self._fields.items()}
-        return (f"Solution(result={self.result.name}, t=[{self.t[0]:g}, {self.t[-1]:g}] "
-                f"({len(self.t)} saved), fields={shapes}, stats={self.stats})")
+        span = f"[{self.t[0]:g}, {self.t[-1]:g}]" if len(self.t) else "[]"
+        return (f"Solution(result={self.result.name}, t={span} ({len(self.t)} saved), "
+                f"fields={shapes}, stats={self.stats})")
 
 
 class _GridView(dict):

@@ -75,7 +75,7 @@ def solve(problem, alg=None, *, rtol=1e-6, atol=1e-8, saveat=None, tspan=None, d
     if alg is None:
         from .auto import choose_algorithm
 
-        alg = choose_algorithm(fns, problem.y0, (t0, t1), options)
+        alg = choose_algorithm(fns, problem.y0, (t0, t1), options, switch=True)
     elif isinstance(alg, type) and issubclass(alg, Algorithm):
         raise SolverError(f"pass an algorithm instance, e.g. sn.{alg.__name__}(), not the class "
                           f"{alg.__name__}.")
