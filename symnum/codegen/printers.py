@@ -48,19 +48,17 @@ class VectorPrinter(_Strict, NumPyPrinter):
     def __init__(self, settings=None):
         super().__init__({"strict": True, **(settings or {})})
 
-    def _print_And(self, expr):
-        args = [self._print(a) for a in expr.args]
-        out = args[0]
+    def _binary_chain(self, func, args):
+        out = self._print(args[0])
         for a in args[1:]:
-            out = f"numpy.logical_and({out}, {a})"
+            out = f"numpy.{func}({out}, {self._print(a)})"
         return out
 
+    def _print_And(self, expr):
+        return self._binary_chain("logical_and", expr.args)
+
     def _print_Or(self, expr):
-        args = [self._print(a) for a in expr.args]
-        out = args[0]
-        for a in args[1:]:
-            out = f"numpy.logical_or({out}, {a})"
-        return out
+        return self._binary_chain("logical_or", expr.args)
 
     def _print_Heaviside(self, expr):
         h0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
