@@ -121,6 +121,9 @@ class _Gen:
             if not a.periodic:
                 continue
             for f in prob.plans:
+                if not self.vec:
+                    self.ghost_loops(f.index, d)
+                    continue
                 lo = [":"] * nd
                 hi = [":"] * nd
                 src_lo = [":"] * nd
@@ -129,6 +132,19 @@ class _Gen:
                 hi[d], src_hi[d] = f"N{d} + G{d}:N{d} + 2 * G{d}", f"G{d}:2 * G{d}"
                 e(f"P{f.index}[{', '.join(lo)}] = P{f.index}[{', '.join(src_lo)}]")
                 e(f"P{f.index}[{', '.join(hi)}] = P{f.index}[{', '.join(src_hi)}]")
+
+    def ghost_loops(self, k, d):
+        """Periodic padding of axis d as explicit loops (numba compiles slice copies slowly)."""
+        e, nd = self.e, self.nd
+        ranges = [(0, f"N{j} + 2 * G{j}") if j != d else (0, f"G{d}") for j in range(nd)]
+        depth = self._loops(ranges)
+        dst_lo = ", ".join(f"i{j}" for j in range(nd))
+        src_lo = ", ".join(f"N{d} + i{j}" if j == d else f"i{j}" for j in range(nd))
+        dst_hi = ", ".join(f"N{d} + G{d} + i{j}" if j == d else f"i{j}" for j in range(nd))
+        src_hi = ", ".join(f"G{d} + i{j}" if j == d else f"i{j}" for j in range(nd))
+        e(f"P{k}[{dst_lo}] = P{k}[{src_lo}]")
+        e(f"P{k}[{dst_hi}] = P{k}[{src_hi}]")
+        e.ind -= depth
 
     def _state_index(self, f):
         terms, stride = [], 1
