@@ -16,11 +16,9 @@ Generated module API (``p`` is the parameter vector, in ``problem.param_symbols`
 
 from __future__ import annotations
 
-import itertools
 
 import sympy as sp
 
-from ..discretize.lower import dx_symbol
 from .naming import Names
 from .printers import ScalarPrinter, VectorPrinter
 

@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..errors import DiscretizationError, UnsupportedOperatorError
-from .stencils import centered, fornberg, halfwidth, onesided_points, upwind
+from .stencils import centered, fornberg, onesided_points, upwind
 
 __all__ = ["Region", "Fill", "RefTable", "Lowering", "dx_symbol"]
 

@@ -85,6 +85,24 @@ class Algorithm:
     name: ClassVar[str] = "algorithm"
     stiff: ClassVar[bool] = False
 
+    @staticmethod
+    def check_inputs(functions: Any, y0, tspan) -> tuple[np.ndarray, float, float]:
+        """Validate the state and time span every algorithm receives.
+
+        Returns ``(y0 as a contiguous float array, t0, t1)``.
+        """
+        from ..errors import SolverError
+
+        y0 = np.array(y0, dtype=float)  # a private copy: loops may update it in place
+        t0, t1 = float(tspan[0]), float(tspan[1])
+        if y0.shape != (functions.n,):
+            raise SolverError(f"y0 has shape {y0.shape} but the problem has n={functions.n} "
+                              "unknowns; pass a flat state of that length")
+        if not (np.isfinite(t0) and np.isfinite(t1)) or t1 == t0:
+            raise SolverError(f"tspan={tuple(tspan)!r} must be two different finite times; "
+                              "pass (t0, t1) with t1 != t0 (t1 < t0 integrates backwards)")
+        return y0, t0, t1
+
     def run(self, functions: Any, y0: np.ndarray, tspan: tuple[float, float],
             options: SolveOptions) -> RawSolution:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -153,13 +153,7 @@ class CVODE(Algorithm):
         """Integrate ``functions`` from ``y0`` over ``tspan``; failures go into ``result``."""
         from sksundae.cvode import CVODE as SunCVODE, CVODEPrecond
 
-        y0 = np.ascontiguousarray(y0, dtype=float)
-        t0, t1 = float(tspan[0]), float(tspan[1])
-        if y0.shape != (functions.n,):
-            raise SolverError(f"y0 has shape {y0.shape} but the problem has n={functions.n} "
-                              "unknowns; pass a flat state of that length")
-        if t1 == t0:
-            raise SolverError(f"tspan={tspan!r} is empty; pass (t0, t1) with t1 != t0")
+        y0, t0, t1 = self.check_inputs(functions, y0, tspan)
         linsolver = self.linear_solver
         if linsolver == "auto":
             # naming a preconditioner asks for the Krylov solver

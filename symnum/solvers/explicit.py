@@ -82,14 +82,7 @@ class _ExplicitRK(Algorithm):
         are returned in ``RawSolution.result`` with the states saved so far;
         bad arguments raise :class:`~symnum.errors.SolverError`.
         """
-        y0 = np.array(y0, dtype=float)
-        t0, t1 = float(tspan[0]), float(tspan[1])
-        if y0.shape != (functions.n,):
-            raise SolverError(f"y0 has shape {y0.shape} but the problem has n={functions.n} "
-                              "unknowns; pass a flat state of that length")
-        if not (math.isfinite(t0) and math.isfinite(t1)) or t1 == t0:
-            raise SolverError(f"tspan={tuple(tspan)!r} must be two different finite times; "
-                              "pass (t0, t1) with t1 != t0 (t1 < t0 integrates backwards)")
+        y0, t0, t1 = self.check_inputs(functions, y0, tspan)
         saves = saveat_times(options.saveat, t0, t1)
         nfixed = 0 if self.adaptive else fixed_steps(t0, t1, float(self.dt))
         common = dict(rtol=options.rtol, atol=options.atol, saveat=saves, dt0=options.dt0,

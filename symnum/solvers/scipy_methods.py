@@ -26,7 +26,6 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sps
 
-from ..errors import SolverError
 from .algorithm import Algorithm, RawSolution, SolveOptions
 from .cvode_support import saveat_times
 from .results import ReturnCode
@@ -58,13 +57,7 @@ class _SciPyMethod(Algorithm):
         """
         import scipy.integrate as si
 
-        y0 = np.asarray(y0, dtype=float)
-        t0, t1 = float(tspan[0]), float(tspan[1])
-        if y0.shape != (functions.n,):
-            raise SolverError(f"y0 has shape {y0.shape} but the problem has n={functions.n} "
-                              "unknowns; pass a flat state of that length")
-        if t1 == t0:
-            raise SolverError(f"tspan={tspan!r} is empty; pass (t0, t1) with t1 != t0")
+        y0, t0, t1 = self.check_inputs(functions, y0, tspan)
         saves = saveat_times(options.saveat, t0, t1)
         rhs, nfev = functions.rhs, [0]
 

@@ -76,5 +76,5 @@ def test_bad_arguments_raise():
     f = ODEFunctions(n=2, rhs=lambda t, y: -y)
     with pytest.raises(SolverError, match="y0 has shape"):
         BDF().run(f, np.ones(3), (0.0, 1.0), SolveOptions())
-    with pytest.raises(SolverError, match="tspan=.* is empty"):
+    with pytest.raises(SolverError, match=r"tspan=.* must be two different finite times"):
         Radau().run(f, np.ones(2), (1.0, 1.0), SolveOptions())
