@@ -42,7 +42,7 @@ from symnum.solvers.cvode import CVODE  # noqa: E402
 from symnum.solvers.functions import ODEFunctions  # noqa: E402
 from symnum.solvers.rodas import Rodas4, Rodas5P  # noqa: E402
 from symnum.solvers.rosenbrock import Rosenbrock23  # noqa: E402
-from symnum.solvers.rosenbrock_numba import lu_factor, lu_solve  # noqa: E402
+from symnum.solvers.rosenbrock_kernels import lu_factor, lu_solve  # noqa: E402
 
 K1, K2, K3 = 0.04, 3e7, 1e4
 P = np.array([K1, K2, K3])

@@ -116,13 +116,9 @@ def _dense_jacobian(functions, t, y, f0):
     if functions.jac is not None:
         J = functions.jac(t, y)
         return J.toarray() if sps.issparse(J) else np.asarray(J, dtype=float)
-    J = np.empty((n, n))
-    for j in range(n):
-        dy = 1.4901161193847656e-08 * max(abs(y[j]), 1.0)
-        yj = y.copy()
-        yj[j] += dy
-        J[:, j] = (np.asarray(functions.rhs(t, yj), dtype=float) - f0) / dy
-    return J
+    from .rosenbrock_python import fd_jacobian   # SciPy's linalg only when needed
+
+    return fd_jacobian(functions.rhs, t, y, f0)
 
 
 def _decay_rate(functions, t, y, f0) -> tuple[float, str]:

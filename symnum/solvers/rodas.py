@@ -8,13 +8,17 @@ At tight tolerances they take far fewer steps than the order-2
 
 Examples
 --------
+Against ``Rosenbrock23`` on a stiffly forced scalar equation at ``rtol = 1e-6``:
+
 >>> import numpy as np
->>> from symnum.solvers.functions import ODEFunctions
 >>> from symnum.solvers.algorithm import SolveOptions
->>> f = ODEFunctions(n=1, rhs=lambda t, y: -1e4 * (y - np.cos(t)))
->>> raw = Rodas5P().run(f, np.zeros(1), (0.0, 2.0), SolveOptions(rtol=1e-8, atol=1e-10))
->>> raw.result.name, round(float(raw.ys[-1, 0]), 6)
-('success', -0.416056)
+>>> from symnum.solvers.functions import ODEFunctions
+>>> from symnum.solvers.rosenbrock import Rosenbrock23
+>>> forced = ODEFunctions(n=1, rhs=lambda t, y: -1e4 * (y - np.cos(t)))
+>>> ours, ros23 = (alg.run(forced, np.zeros(1), (0.0, 2.0), SolveOptions(rtol=1e-6, atol=1e-8))
+...                for alg in (Rodas5P(), Rosenbrock23()))
+>>> round(float(ours.ys[-1, 0]), 6), ours.stats["steps"] < ros23.stats["steps"] / 20
+(-0.416056, True)
 """
 
 from __future__ import annotations
@@ -33,9 +37,14 @@ __all__ = ["Rodas4", "Rodas5P", "RodasInterpolant"]
 
 @functools.lru_cache(maxsize=None)
 def _float_tableau(tab: RodasTableau):
-    """``(floats dict, (A, C, c, d, H))``, converted once per tableau."""
+    """``(ctrl's method slots, (A, C, c, d, H))``, converted once per tableau.
+
+    The slots are ``gamma``, the error exponent ``1 / (q + 1)`` of the embedded
+    order ``q`` and the order.
+    """
     f = tab.floats()
-    return f, (f["A"], f["C"], f["c"], f["d"], f["H"])
+    return ((f["gamma"], 1.0 / (tab.embedded_order + 1), float(tab.order)),
+            (f["A"], f["C"], f["c"], f["d"], f["H"]))
 
 
 @dataclass(frozen=True)
@@ -45,20 +54,8 @@ class _Rodas(_Rosenbrock):
     tableau: ClassVar[RodasTableau]
     _kind: ClassVar[str] = "rodas"
 
-    def _floats(self):
+    def _method(self):
         return _float_tableau(self.tableau)
-
-    def _ctrl_tail(self):
-        tab = self.tableau
-        return self._floats()[0]["gamma"], 1.0 / (tab.embedded_order + 1), float(tab.order)
-
-    def _tableau_args(self):
-        return self._floats()[1]
-
-    def _python(self, functions, y0, ctrl, saveat, record, dense):
-        from .rosenbrock_python import rodas_python
-
-        return rodas_python(functions, y0, ctrl, self._floats()[0], saveat, record, dense)
 
     def _interpolant(self, hist, n):
         return RodasInterpolant(hist, n, self.tableau.dense_order - 1)

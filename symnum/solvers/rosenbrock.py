@@ -8,7 +8,7 @@ and ``functions.numba_jac``), the whole loop runs compiled
 (:mod:`~symnum.solvers.rosenbrock_numba`); otherwise a Python loop with SciPy
 linear algebra runs (:mod:`~symnum.solvers.rosenbrock_python`). The
 higher-order ``Rodas4`` / ``Rodas5P`` (:mod:`~symnum.solvers.rodas`) share
-this module's ``run``.
+this module's ``run`` and both loops.
 
 Examples
 --------
@@ -44,6 +44,10 @@ __all__ = ["Rosenbrock23", "Ros23Interpolant", "COMPILED_MAX"]
 COMPILED_MAX = 64
 
 _FLOATS = ROSENBROCK23.floats()
+# ctrl's method slots (W's coefficient d, error exponent 1 / (order + 1), order) and
+# Rosenbrock23's coefficients, the loops' tab
+_CTRL_TAIL = (_FLOATS["d"], 1.0 / (ROSENBROCK23.order + 1), float(ROSENBROCK23.order))
+_TAB = (_FLOATS["d"], _FLOATS["e32"], _FLOATS["dense_scale"])
 _STATUS = (ReturnCode.success, ReturnCode.max_steps_reached, ReturnCode.dt_underflow,
            ReturnCode.nonfinite, ReturnCode.solver_failure)
 _MESSAGES = ("", "stopped after max_steps={} steps", "step size underflow",
@@ -57,9 +61,9 @@ _MESSAGES = ("", "stopped after max_steps={} steps", "step size underflow",
 class _Rosenbrock(Algorithm):
     """Shared fields, checks and ``run`` of the linearly implicit methods.
 
-    Subclasses set ``name``, ``order``, ``_kind`` (the compiled template, a key
-    of :data:`~symnum.solvers.rosenbrock_compiled.TEMPLATES`) and implement
-    ``_ctrl_tail``, ``_tableau_args``, ``_python`` and ``_interpolant``.
+    Subclasses set ``name``, ``order``, ``_kind`` (which method the loops run,
+    a key of :data:`~symnum.solvers.rosenbrock_compiled.METHODS`) and implement
+    ``_method`` and ``_interpolant``.
     """
 
     compiled: bool | None = None
@@ -111,8 +115,9 @@ class _Rosenbrock(Algorithm):
         if not self.adaptive and not h0 > 0.0:
             raise SolverError(f"{cls}(adaptive=False) takes fixed steps of dt0; pass "
                               "dt0=<step>, e.g. dt0=(t1 - t0) / 100")
+        tail, tab = self._method()
         ctrl = np.array([t0, t1, options.rtol, options.atol, abs(h0), options.dtmax,
-                         float(options.max_steps), float(self.adaptive), *self._ctrl_tail()])
+                         float(options.max_steps), float(self.adaptive), *tail])
         saveat = np.empty(0) if saves is None else saves
         dense = bool(options.dense)
         record = saves is None or dense
@@ -122,19 +127,22 @@ class _Rosenbrock(Algorithm):
             p = np.ascontiguousarray(functions.params, dtype=np.float64)
             drv = compiled_driver(functions.numba_rhs, functions.numba_jac, self._kind)
             try:
-                out = drv(p if p.ndim == 1 else p.reshape(-1), y0, ctrl, *self._tableau_args(),
-                          saveat, record, dense)
+                out = drv(p if p.ndim == 1 else p.reshape(-1), y0, ctrl, tab, saveat, record,
+                          dense)
             except Exception as exc:
                 err = _kernel_error(self, functions, exc)
                 if err is None:
                     raise
                 raise err from exc
         else:
-            out = self._python(functions, y0, ctrl, saveat, record, dense)
+            from .rosenbrock_python import python_loop   # SciPy's LU: imported on first use
+
+            out = python_loop(functions, y0, ctrl, self._kind, tab, saveat, record, dense)
         return _raw_solution(self, out, saves, options, n, compiled)
 
-    def _tableau_args(self) -> tuple:
-        return ()
+    def _method(self) -> tuple[tuple, tuple]:
+        """``(ctrl's gamma, exponent and order slots, the method's coefficients tab)``."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -178,13 +186,8 @@ class Rosenbrock23(_Rosenbrock):
 
     _kind: ClassVar[str] = "ros23"
 
-    def _ctrl_tail(self):
-        return _FLOATS["d"], _FLOATS["e32"], _FLOATS["dense_scale"]
-
-    def _python(self, functions, y0, ctrl, saveat, record, dense):
-        from .rosenbrock_python import ros23_python
-
-        return ros23_python(functions, y0, ctrl, saveat, record, dense)
+    def _method(self):
+        return _CTRL_TAIL, _TAB
 
     def _interpolant(self, hist, n):
         return Ros23Interpolant(hist, n)

@@ -1,30 +1,35 @@
-"""One compiled ``Rosenbrock23`` loop per problem, cached on disk where possible.
+"""One compiled Rosenbrock loop per problem and method, cached on disk where possible.
 
-The loop's source (:func:`~symnum.solvers.rosenbrock_numba.ros23_loop`) calls
-the globals ``_rhs`` and ``_jac``. For each problem it is compiled in a small
-generated module that binds them to the problem's numba dispatchers::
+The loop's source (:func:`~symnum.solvers.rosenbrock_numba.rosenbrock_loop`)
+calls the globals ``_rhs`` and ``_jac`` and runs the method named by the
+global ``METHOD``. For each problem and method it is compiled in a small
+generated module that binds them::
 
+    from symnum.solvers.rosenbrock_numba import _arrays, ...   # its other globals
+    METHOD = 0
     _rhs = getattr(sys.modules["<rhs module>"], "rhs")
     _jac = getattr(sys.modules["<jac module>"], "jac")
 
     @njit(cache=True)
-    def ros23_loop(p, y0, ctrl, saveat, record, dense): ...   # the source, copied
+    def rosenbrock_loop(p, y0, ctrl, tab, saveat, record, dense): ...   # copied
 
+with a copy of each function of that module that calls ``_rhs`` or ``_jac``,
 so numba inlines them and caches the machine code beside the module: a new
 process loads it in a fraction of a second instead of compiling for seconds.
 The module's name hashes the full source files of the ``rhs`` and ``jac``
-modules and of :mod:`~symnum.solvers.rosenbrock_numba`, so editing any of them
-compiles afresh instead of running stale code. (A change in a *third* module
-that ``rhs`` calls into is not seen -- numba's own ``cache=True`` has the same
-blind spot.) Functions that are not module attributes with a source file
-(closures, doctest or REPL definitions) get the same source compiled in
+modules and of every module whose code the loop contains, so editing any of
+them compiles afresh instead of running stale code. (A change in a *third*
+module that ``rhs`` calls into is not seen -- numba's own ``cache=True`` has
+the same blind spot.) Functions that are not module attributes with a source
+file (closures, doctest or REPL definitions) get the same source compiled in
 process, without the disk cache.
 
 After the first call the driver's compiled entry point is called directly: it
 skips numba's argument-type dispatch, which is a noticeable share of a
 microsecond-scale solve. That is safe only because the callers
 (:mod:`~symnum.solvers.rosenbrock`) always pass the one signature it was
-compiled for: C-contiguous float64 arrays and Python bools.
+compiled for: C-contiguous float64 arrays, the method's ``tab`` tuple (always
+the same types for a method) and Python bools.
 
 Examples
 --------
@@ -41,10 +46,11 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import types
 from pathlib import Path
 
 
-__all__ = ["compiled_driver", "TEMPLATES"]
+__all__ = ["compiled_driver", "METHODS"]
 
 _DRIVERS: dict = {}
 
@@ -69,12 +75,12 @@ class _Driver:
         return out
 
 
-#: loop kind -> (module holding the template, template name)
-TEMPLATES = {"ros23": ("rosenbrock_numba", "ros23_loop"), "rodas": ("rodas_numba", "rodas_loop")}
+#: method kind -> the name of its ``METHOD`` value in :mod:`~symnum.solvers.rosenbrock_numba`
+METHODS = {"ros23": "ROS23", "rodas": "RODAS"}
 
 
 def compiled_driver(rhs, jac, kind: str = "ros23") -> _Driver:
-    """The compiled loop ``kind`` (a key of :data:`TEMPLATES`) specialized to ``rhs``, ``jac``."""
+    """The compiled loop for method ``kind`` (a key of :data:`METHODS`) and ``rhs``, ``jac``."""
     key = (rhs, jac, kind)
     drv = _DRIVERS.get(key)
     if drv is None:
@@ -85,26 +91,37 @@ def compiled_driver(rhs, jac, kind: str = "ros23") -> _Driver:
     return drv
 
 
-def _template(kind):
-    """``(module, template name, its source, the globals it takes from the module)``."""
-    import importlib
-    import inspect
+def _template():
+    """``(functions compiled per problem, {name: object} of the globals they use)``.
 
-    modname, name = TEMPLATES[kind]
-    m = importlib.import_module(f"{__package__}.{modname}")
-    code = getattr(m, name).__code__
-    names = sorted(k for k in code.co_names if k in vars(m) and k not in ("_rhs", "_jac"))
-    return m, name, inspect.getsource(getattr(m, name)), names
+    The functions are those of :mod:`~symnum.solvers.rosenbrock_numba` that call
+    ``_rhs`` or ``_jac``; every other global they use is imported from there,
+    except the ones each copy binds (``_rhs``, ``_jac``, ``METHOD``).
+    """
+    from . import rosenbrock_numba as m
+
+    funcs = {k: f for k, f in vars(m).items() if isinstance(f, types.FunctionType)
+             and f.__module__ == m.__name__ and {"_rhs", "_jac"} & set(f.__code__.co_names)}
+    used = {k for f in funcs.values() for k in f.__code__.co_names}
+    names = {k: getattr(m, k) for k in sorted(used - set(funcs) - {"_rhs", "_jac", "METHOD"})
+             if hasattr(m, k)}          # (attribute names are in co_names too)
+    return funcs, names
 
 
 def _in_process(rhs, jac, kind):
+    import inspect
+
     from numba import njit
 
-    m, name, source, names = _template(kind)
-    ns = {k: getattr(m, k) for k in names}
-    ns.update(_rhs=rhs, _jac=jac)
-    exec(compile(source, f"<symnum {name}>", "exec"), ns)   # our own source, not input
-    return njit(ns[name])
+    from . import rosenbrock_numba
+
+    funcs, names = _template()
+    ns = dict(names, _rhs=rhs, _jac=jac, METHOD=getattr(rosenbrock_numba, METHODS[kind]))
+    for name, fn in funcs.items():       # our own source, not input
+        exec(compile(inspect.getsource(fn), f"<symnum {name}>", "exec"), ns)
+    for name in funcs:                   # numba resolves the globals when it compiles
+        ns[name] = njit(ns[name])
+    return ns["rosenbrock_loop"]
 
 
 def _module_attr(fn):
@@ -122,6 +139,8 @@ def _module_attr(fn):
 
 
 def _disk_cached(rhs, jac, kind):
+    import inspect
+
     import numba
 
     from ..codegen.cache import load_source
@@ -130,27 +149,37 @@ def _disk_cached(rhs, jac, kind):
     parts = [_module_attr(rhs), _module_attr(jac)]
     if None in parts:
         return None
+    funcs, names = _template()
     try:
-        m, loop, template, names = _template(kind)
+        sources = [inspect.getsource(fn) for fn in funcs.values()]
     except OSError:            # no source (e.g. a zipped install): compile in process
         return None
     digest = hashlib.sha256()
     for mod, name, text in parts:
         digest.update(f"{mod}:{name}:".encode() + text)
-    for helpers in {m.__file__, rosenbrock_numba.__file__}:   # the template and its helpers
-        digest.update(Path(helpers).read_bytes())
+    # every module whose code the loop contains: numba's cache of the generated module
+    # would not see a change there
+    used = {rosenbrock_numba.__name__}
+    for obj in names.values():
+        fn = getattr(obj, "py_func", obj)
+        if isinstance(fn, types.FunctionType):
+            used.add(fn.__module__)
+    for mod in sorted(used):
+        digest.update(Path(sys.modules[mod].__file__).read_bytes())
     digest.update(numba.__version__.encode())
     (rmod, rname, _), (jmod, jname, _) = parts
     source = (
-        f'"""{loop} for one problem, generated by symnum (safe to delete)."""\n'
+        f'"""The Rosenbrock loop ({kind}) for one problem, generated by symnum (safe to '
+        'delete)."""\n'
         f"# inputs: {digest.hexdigest()}\n"
         "import sys\n\nfrom numba import njit\n\n"
-        f"from {m.__name__} import {', '.join(names)}\n\n"
+        f"from {rosenbrock_numba.__name__} import {', '.join(names)}\n\n"
+        f"METHOD = {getattr(rosenbrock_numba, METHODS[kind])}\n"
         f"_rhs = getattr(sys.modules[{rmod!r}], {rname!r})\n"
-        f"_jac = getattr(sys.modules[{jmod!r}], {jname!r})\n\n\n"
-        "@njit(cache=True)\n" + template)
+        f"_jac = getattr(sys.modules[{jmod!r}], {jname!r})\n"
+        + "".join(f"\n\n@njit(cache=True)\n{src}" for src in sources))
     try:
         module, _ = load_source(source, kind)
     except OSError:            # read-only cache directory: compile in process
         return None
-    return getattr(module, loop)
+    return module.rosenbrock_loop

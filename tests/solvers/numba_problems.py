@@ -1,7 +1,7 @@
 """Test problems with numba ``rhs``/``jac`` kernels, for the compiled stiff solvers.
 
-The tests load it by path and register it in ``sys.modules`` under a fixed
-name (test folders are not packages), so the kernels are module attributes and
+``conftest.py`` registers it as ``symnum_tests_numba_problems`` (after
+``stiff_problems.py``, which it uses), so the kernels are module attributes and
 the compiled Rosenbrock loop built on them is cached on disk between test runs
 (see ``symnum/solvers/rosenbrock_compiled.py``).
 """
@@ -12,12 +12,12 @@ import numpy as np
 import scipy.sparse as sps
 from numba import njit
 
+import symnum_tests_stiff_problems as stiff  # registered by conftest.py
 from symnum.solvers.functions import ODEFunctions
 
 ROBERTSON_K = np.array([0.04, 3e7, 1e4])
 ROBERTSON_Y0 = np.array([1.0, 0.0, 0.0])
-# Hairer & Wanner, "Solving ODEs II"; the ODE test set: (y1, y2, y3) at t = 40
-ROBERTSON_T40 = np.array([0.7158271, 9.185535e-6, 0.2841637])
+ROBERTSON_T40 = stiff.ROBERTSON_T40              # the literature values at t = 40
 
 
 @njit(cache=True)
@@ -84,10 +84,6 @@ def affine(A, b=None) -> ODEFunctions:
 
 
 def stiff_linear():
-    """``y' = A y`` with eigenvalues -1, -100, -1e4 and a rotation (-3 +- 2i), exact by expm."""
-    rng = np.random.default_rng(7)
-    Q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
-    D = np.diag([-1.0, -100.0, -1e4, -3.0])
-    D[3, 0], D[0, 3] = -2.0, 2.0
-    A = Q @ D @ Q.T
-    return affine(A), A, np.array([1.0, 2.0, -1.0, 0.5])
+    """``stiff_problems.stiff_linear``'s ``y' = A y`` (exact by expm) with numba functions."""
+    _, A, y0 = stiff.stiff_linear()
+    return affine(A), A, y0

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sps
@@ -21,19 +17,7 @@ from symnum.solvers.results import ReturnCode
 from symnum.solvers.rodas import Rodas5P
 from symnum.solvers.rosenbrock import Rosenbrock23
 
-def _load_numba_problems():
-    """``numba_problems.py``, registered under a fixed name so its kernels are cacheable."""
-    name = "symnum_tests_numba_problems"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(
-            "numba_problems.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-problems = _load_numba_problems()
+import symnum_tests_numba_problems as problems  # registered by conftest.py
 
 OPTS = SolveOptions(rtol=1e-3, atol=1e-6)
 Y0_ROB = np.array([1.0, 0.0, 0.0])

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sps
@@ -16,10 +13,7 @@ from symnum.solvers.cvode import CVODE
 from symnum.solvers.functions import ODEFunctions
 from symnum.solvers.results import ReturnCode
 
-_spec = importlib.util.spec_from_file_location("stiff_problems",
-                                               Path(__file__).with_name("stiff_problems.py"))
-problems = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(problems)
+import symnum_tests_stiff_problems as problems  # registered by conftest.py
 
 TIGHT = SolveOptions(rtol=1e-10, atol=1e-14, saveat=np.array([40.0]))
 

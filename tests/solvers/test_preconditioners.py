@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sps
@@ -17,10 +14,8 @@ from symnum.solvers.preconditioners import (AdaptivePreconditioner, FFTPrecondit
                                             SparseLUPreconditioner, circulant_symbol,
                                             make_preconditioner)
 
-_spec = importlib.util.spec_from_file_location("stiff_problems",
-                                               Path(__file__).with_name("stiff_problems.py"))
-problems = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(problems)
+import symnum_tests_stiff_problems as problems  # registered by conftest.py
+
 bm = problems.brusselator_module()
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy.linalg import expm
@@ -16,20 +12,8 @@ from symnum.solvers.results import ReturnCode
 from symnum.solvers.rodas import Rodas4, Rodas5P
 from symnum.solvers.rosenbrock_tableau import RODAS4, RODAS5P
 
+import symnum_tests_numba_problems as problems  # registered by conftest.py
 
-def _load_numba_problems():
-    """``numba_problems.py``, registered under a fixed name so its kernels are cacheable."""
-    name = "symnum_tests_numba_problems"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(
-            "numba_problems.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-problems = _load_numba_problems()
 METHODS = pytest.mark.parametrize("cls", [Rodas4, Rodas5P])
 PATHS = pytest.mark.parametrize("compiled", [True, False], ids=["numba", "python"])
 

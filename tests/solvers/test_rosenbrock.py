@@ -6,10 +6,6 @@ Both the compiled loop (numba ``rhs``/``jac`` written here) and the Python loop
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from numba import njit
@@ -22,20 +18,7 @@ from symnum.solvers.results import ReturnCode
 from symnum.solvers.rosenbrock import Rosenbrock23
 from symnum.solvers.rosenbrock_tableau import ROSENBROCK23
 
-
-def _load_numba_problems():
-    """``numba_problems.py``, registered under a fixed name so its kernels are cacheable."""
-    name = "symnum_tests_numba_problems"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(
-            "numba_problems.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-problems = _load_numba_problems()
+import symnum_tests_numba_problems as problems  # registered by conftest.py
 
 Y0 = problems.ROBERTSON_Y0
 robertson_compiled = problems.robertson

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy.linalg import expm
@@ -15,10 +12,7 @@ from symnum.solvers.functions import ODEFunctions
 from symnum.solvers.results import ReturnCode
 from symnum.solvers.scipy_methods import BDF, LSODA, Radau
 
-_spec = importlib.util.spec_from_file_location("stiff_problems",
-                                               Path(__file__).with_name("stiff_problems.py"))
-problems = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(problems)
+import symnum_tests_stiff_problems as problems  # registered by conftest.py
 
 
 @pytest.mark.parametrize("alg", [Radau(), BDF(), LSODA()], ids=["Radau", "BDF", "LSODA"])
