@@ -1,7 +1,7 @@
 """``CVODE``: SUNDIALS variable-order BDF / Adams through scikit-sundae.
 
 The linear algebra inside the Newton iteration decides the speed of a stiff
-method-of-lines solve (see ``shared/research/perf.md``), so the algorithm object
+method-of-lines solve (benchmarks/bench_brusselator_stiff.py), so the algorithm object
 exposes that choice: a dense LU, the exact sparse Jacobian with SuperLU_MT, or
 GMRES with a structure-aware preconditioner from
 :mod:`symnum.solvers.preconditioners` (FFT for periodic grids, sparse LU
