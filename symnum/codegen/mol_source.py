@@ -198,37 +198,36 @@ class _Gen:
             e(f"{P}[{at(fl.node)}] = (({self.p(fl.g)}) - ({acc})) / ({self.p(fl.denom)})")
             self.e.ind -= depth
 
-    def _coord_vec(self, k, rng, skip=None):
+    def _coord_vec(self, k, rng):
         shape = ["1"] * self.nd
-        if skip is not None:
-            shape[skip] = "1"
         shape[k] = "-1"
         return f"(LO{k} + dx{k} * numpy.arange({rng[0]}, {rng[1]})).reshape({', '.join(shape)},)"
 
     # -- regions -------------------------------------------------------------------
+    def _prelude(self, reg, refs, reps):
+        """Coordinates, field references and common subexpressions of one region."""
+        e, prob = self.e, self.prob
+        for k in range(self.nd):
+            x = self.nm.coord[prob.axes[k].symbol]
+            e(f"{x} = {self._coord_vec(k, reg.box[k])}" if self.vec else f"{x} = LO{k} + i{k} * dx{k}")
+        for r in refs:
+            e(f"{r} = {self._ref_slice(r, reg) if self.vec else self._ref_point(r)}")
+        for s, v in reps:
+            e(f"{s} = {self.pr.doprint(v)}")
+
     def region_rhs(self, reg, out_name):
         e, prob, nd = self.e, self.prob, self.nd
         plan = prob.plans[reg.field]
         refs = prob.region_refs(reg)
         reps, body = sp.cse([self.nm(reg.expr)], symbols=sp.numbered_symbols("_c"), optimizations=None)
         if self.vec:
-            for k in range(nd):
-                e(f"{self.nm.coord[prob.axes[k].symbol]} = {self._coord_vec(k, reg.box[k])}")
-            for r in refs:
-                e(f"{r} = {self._ref_slice(r, reg)}")
-            for s, v in reps:
-                e(f"{s} = {self.pr.doprint(v)}")
+            self._prelude(reg, refs, reps)
             sl = ", ".join(f"{lo - plan.start[d]}:{hi - plan.start[d]}" for d, (lo, hi) in enumerate(reg.box))
             rhs = self.pr.doprint(body[0])
             e(f"{out_name}{reg.field}[{sl}] = {rhs}" if nd else f"out[{plan.offset}] = {rhs}")
         else:
             depth = self._loops(reg.box)
-            for k in range(nd):
-                e(f"{self.nm.coord[prob.axes[k].symbol]} = LO{k} + i{k} * dx{k}")
-            for r in refs:
-                e(f"{r} = {self._ref_point(r)}")
-            for s, v in reps:
-                e(f"{s} = {self.pr.doprint(v)}")
+            self._prelude(reg, refs, reps)
             e(f"out[{self._state_index(plan)}] = {self.pr.doprint(body[0])}")
             self.e.ind -= depth
 
@@ -303,12 +302,7 @@ class _Gen:
             ders = [self.nm(prob.region_jac(reg)[r]) for r in refs]
             reps, body = sp.cse(ders, symbols=sp.numbered_symbols("_c"), optimizations=None)
             if self.vec:
-                for k in range(nd):
-                    e(f"{self.nm.coord[prob.axes[k].symbol]} = {self._coord_vec(k, reg.box[k])}")
-                for r in prob.region_deps(reg):
-                    e(f"{r} = {self._ref_slice(r, reg)}")
-                for s, v in reps:
-                    e(f"{s} = {self.pr.doprint(v)}")
+                self._prelude(reg, prob.region_deps(reg), reps)
                 for b in body:
                     tgt = f"vals[{pos}:{pos + size}].reshape({shape})[...]" if nd else f"vals[{pos}]"
                     e(f"{tgt} = {self.pr.doprint(b)}")
@@ -320,12 +314,7 @@ class _Gen:
                     lin.append(f"(i{d} - {reg.box[d][0]}) * {stride}")
                     stride *= reg.box[d][1] - reg.box[d][0]
                 e(f"q = {' + '.join(lin) if lin else '0'}")
-                for k in range(nd):
-                    e(f"{self.nm.coord[prob.axes[k].symbol]} = LO{k} + i{k} * dx{k}")
-                for r in prob.region_deps(reg):
-                    e(f"{r} = {self._ref_point(r)}")
-                for s, v in reps:
-                    e(f"{s} = {self.pr.doprint(v)}")
+                self._prelude(reg, prob.region_deps(reg), reps)
                 for b in body:
                     e(f"vals[{pos} + q] = {self.pr.doprint(b)}")
                     pos += size
@@ -341,10 +330,7 @@ class _Gen:
             refs = prob.region_refs(reg)
             ders = [self.nm(prob.region_jac(reg)[r]) for r in refs]
             reps, body = sp.cse(ders, symbols=sp.numbered_symbols("_c"), optimizations=None)
-            for r in prob.region_deps(reg):
-                e(f"{r} = {self._ref_point(r)}")
-            for s, v in reps:
-                e(f"{s} = {self.pr.doprint(v)}")
+            self._prelude(reg, prob.region_deps(reg), reps)
             row = prob.plans[reg.field].offset
             for r, b in zip(refs, body):
                 col = prob.plans[prob.refs.key[r][0]].offset
