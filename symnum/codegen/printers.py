@@ -13,6 +13,8 @@ Examples
 'max(0, math.sin(x))'
 >>> VectorPrinter().doprint(sp.sin(x))
 'numpy.sin(x)'
+>>> VectorPrinter().doprint(sp.Max(x, 0))
+'numpy.maximum(0, x)'
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ class VectorPrinter(_Strict, NumPyPrinter):
 
     def _print_Or(self, expr):
         return self._binary_chain("logical_or", expr.args)
+
+    def _print_Max(self, expr):
+        return self._binary_chain("maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._binary_chain("minimum", expr.args)
 
     def _print_Heaviside(self, expr):
         h0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
