@@ -109,3 +109,84 @@ def test_wheel_ships_the_gallery(tmp_path):
     expected = {p.relative_to(REPO / "examples").as_posix()
                 for p in (REPO / "examples").glob("*/plot_*.py")}
     assert expected and expected <= shipped
+
+
+# -- symnum export -----------------------------------------------------------------------
+_MODEL = '''
+import sympy as sp
+import symnum as sn
+
+t, x = sp.symbols("t x")
+u, nu = sp.Function("u"), sp.Symbol("nu")
+heat = sn.PDESystem([sp.Eq(u(t, x).diff(t), nu * u(t, x).diff(x, 2))],
+                    domain={t: (0, 1), x: (0, 1)}, initial=[sp.Eq(u(0, x), sp.sin(sp.pi * x))],
+                    boundary=[sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0)], parameters={nu: 0.1})
+f = sp.sin(x) * nu
+'''
+
+
+def _import_file(path, name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_export_pde_file(tmp_path, capsys):
+    import numpy as np
+
+    model = tmp_path / "mymodel.py"
+    model.write_text(_MODEL)
+    out = tmp_path / "out"
+    assert main(["export", f"{model}:heat", "--to", "numpy", "--points", "16", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(out / "heat.py")]
+    mod = _import_file(out / "heat.py", "cli_heat")
+    prob = sn_discretize_heat(model)
+    yv = prob.y0 + 0.01 * np.arange(prob.n)
+    np.testing.assert_allclose(mod.rhs(0.2, yv), prob.functions("numpy").rhs(0.2, yv), rtol=1e-12)
+    assert mod.N == 14
+
+
+def sn_discretize_heat(model):
+    user = _import_file(model, "cli_user_model")
+    return symnum.discretize(user.heat, symnum.FiniteDifference({user.x: 16}, order=2))
+
+
+def test_export_axis_points_name_and_expression(tmp_path, capsys):
+    model = tmp_path / "m2.py"
+    model.write_text(_MODEL)
+    assert main(["export", f"{model}:heat", "--to", "torch", "--points", "x=12", "--order", "4",
+                 "--name", "heat4", "--out", str(tmp_path)]) == 0
+    assert "class Heat4(torch.nn.Module)" in (tmp_path / "heat4.py").read_text()
+    assert main(["export", f"{model}:f", "--to", "numpy", "--out", str(tmp_path)]) == 0
+    assert _import_file(tmp_path / "f.py", "cli_f").f(0.5, 0.0) == 0.0
+
+
+def test_export_module_target(tmp_path, capsys):
+    assert main(["export", "sympy:pi", "--to", "numpy", "--name", "piconst",
+                 "--out", str(tmp_path)]) == 0
+    assert "return numpy.pi" in (tmp_path / "piconst.py").read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["{model}:nothing", "--to", "numpy"], "has no attribute 'nothing'; it defines: f, heat"),
+    (["{model}:heat", "--to", "cobol"], "unknown language --to 'cobol'; valid: c, c-program"),
+    (["{tmp}/missing.py:heat", "--to", "c"], "no file"),
+    (["{model}:heat", "--to", "numpy"], "give the grid with --points"),
+    (["{model}:heat", "--to", "numpy", "--points", "y=3"], "AXIS one of ['x']"),
+    (["{model}:heat", "--to", "numpy", "--points", "many"], "must be a positive integer"),
+    (["{model}:f", "--to", "numpy", "--points", "8"], "--points applies to a PDESystem"),
+    (["{model}", "--to", "numpy"], "needs the form path/to/file.py:attribute"),
+    (["no_such_package_xyz:obj", "--to", "numpy"], "cannot import module 'no_such_package_xyz'"),
+    (["{model}:heat", "--to", "numpy", "--points", "8", "--order", "3"], "order must be an even"),
+])
+def test_export_errors(tmp_path, capsys, argv, message):
+    model = tmp_path / "m3.py"
+    model.write_text(_MODEL)
+    argv = [a.format(model=model, tmp=tmp_path) for a in argv]
+    assert main(["export", *argv, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symnum export: error: ") and message in err, err

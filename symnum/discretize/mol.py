@@ -18,7 +18,7 @@ from .stencils import fornberg
 __all__ = ["discretize", "symbolic_discretize"]
 
 
-def discretize(system, method=None) -> ODEProblem:
+def discretize(system, method=None, *, simplify=False) -> ODEProblem:
     """Lower a model to an :class:`ODEProblem` (method of lines for PDEs).
 
     Parameters
@@ -26,6 +26,12 @@ def discretize(system, method=None) -> ODEProblem:
     system : PDESystem or ODESystem
     method : FiniteDifference, optional
         Required for a ``PDESystem`` (``ODESystem`` needs none).
+    simplify : bool or dict
+        ``True`` rewrites each region's right-hand side with
+        :func:`symnum.simplify.simplify` (``opaque=True``, so ``Max``/``Min`` of
+        upwinding stay as they are) before code is generated: fewer CPU cycles
+        per point, same values. A dict passes options, e.g.
+        ``{"cost": "ops", "time_limit": 1.0}``.
 
     Examples
     --------
@@ -67,12 +73,27 @@ def discretize(system, method=None) -> ODEProblem:
     else:
         raise ModelError(f"cannot discretize {type(system).__name__}; pass an sn.PDESystem or "
                          "sn.ODESystem.")
-    return _build(system, axes, method or FiniteDifference({sp.Symbol("_"): 3}))
+    prob = _build(system, axes, method or FiniteDifference({sp.Symbol("_"): 3}))
+    if simplify:
+        _simplify_regions(prob.regions, {} if simplify is True else dict(simplify))
+    return prob
 
 
-def symbolic_discretize(system, method=None):
-    """The semi-discrete system as per-region stencil expressions (no code generated)."""
-    return discretize(system, method)
+def symbolic_discretize(system, method=None, *, simplify=False):
+    """The semi-discrete system as per-region stencil expressions (no code generated).
+
+    ``simplify`` as in :func:`discretize`.
+    """
+    return discretize(system, method, simplify=simplify)
+
+
+def _simplify_regions(regions, options) -> None:
+    from ..simplify import simplify
+
+    options.setdefault("opaque", True)
+    options.pop("report", None)
+    for reg in regions:
+        reg.expr = simplify(reg.expr, **options)
 
 
 def _build(system, axes, method) -> ODEProblem:
