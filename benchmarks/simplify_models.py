@@ -65,3 +65,27 @@ def random_polynomials(n: int = 8, n_vars: int = 4, n_terms: int = 10, degree: i
             terms.append(c * mono)
         out.append(sp.Add(*terms))
     return out
+
+
+def enzyme_network(n_substrates: int = 10):
+    """``(species, rates, rhs)`` of one enzyme acting on several substrates (mass action).
+
+    ``E + S_i <-> C_i -> E + P_i`` for ``i = 1..n``: ``3 n + 1`` species and ``3 n``
+    reactions; the free enzyme ``E`` appears in every binding rate, the shape of
+    signalling and metabolic networks where a few species take part in many reactions.
+    """
+    E = sp.Symbol("E", positive=True)
+    S = sp.symbols(f"S1:{n_substrates + 1}", positive=True)
+    C = sp.symbols(f"C1:{n_substrates + 1}", positive=True)
+    P = sp.symbols(f"P1:{n_substrates + 1}", positive=True)
+    kf = sp.symbols(f"kf1:{n_substrates + 1}", positive=True)
+    kr = sp.symbols(f"kr1:{n_substrates + 1}", positive=True)
+    kc = sp.symbols(f"kc1:{n_substrates + 1}", positive=True)
+    bind = [kf[i] * E * S[i] for i in range(n_substrates)]
+    unbind = [kr[i] * C[i] for i in range(n_substrates)]
+    cat = [kc[i] * C[i] for i in range(n_substrates)]
+    rhs = [sum(-bind[i] + unbind[i] + cat[i] for i in range(n_substrates))]
+    rhs += [-bind[i] + unbind[i] for i in range(n_substrates)]
+    rhs += [bind[i] - unbind[i] - cat[i] for i in range(n_substrates)]
+    rhs += [cat[i] for i in range(n_substrates)]
+    return [E, *S, *C, *P], [*kf, *kr, *kc], rhs

@@ -64,3 +64,22 @@ def gallery_env(tmp_path):
     env = dict(os.environ, SYMNUM_QUICK="1", SYMNUM_GALLERY_OUT=str(tmp_path),
                MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
     return env
+
+
+def _register_codegen_models() -> None:
+    """Load ``tests/codegen/models.py`` once as ``symnum_tests_codegen_models`` (by path:
+    test folders are not packages), for tests in other folders that share its models."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = "symnum_tests_codegen_models"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).parent / "codegen" / "models.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
+_register_codegen_models()

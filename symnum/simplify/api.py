@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 import warnings
 
 import sympy as sp
-from egglog import EGraph, greedy_dag_cost_model
+from egglog import EGraph, greedy_dag_cost_model, union
 
 from .check import agree
 from .convert import Graph, Leaves, SimplifyError
 from .cost import cost_table
 from .rules import CHEAP, DEFAULT, GROUPS, ruleset_for
 from .saturate import Report, saturate
+from .seed import factored
 from .terms import Num, Roots, positive, real
 
 __all__ = ["simplify", "SimplifyWarning"]
@@ -85,41 +89,14 @@ def simplify(expr, cost="cycles", *, dag: bool = True, rules=None, max_iters: in
     _bounds(max_iters, node_limit, time_limit)
     table = cost_table(cost)
     exprs, rebuild = _unpack(expr)
-    # Tree cost has no sharing between the expressions of a list: each one gets its own
-    # (small) e-graph, which explores further in less time than one big e-graph.
-    chunks = [[e] for e in exprs] if not dag and len(exprs) > 1 else [exprs]
-    parts = [_run(chunk, table, groups, dag, opaque, check, max_iters, node_limit, time_limit)
-             for chunk in chunks]
-    before = sum(p.before for p in parts)
-    failed = [p for p in parts if p.failed]
-    if failed:
-        message = failed[0].message
-        warnings.warn(f"sn.simplify: {message}", SimplifyWarning, stacklevel=2)
-    if len(parts) == 1:
-        part = parts[0]
-        accepted, message = part.accepted, part.message
-        result = rebuild(part.outs) if accepted else expr
-        after = part.after if accepted else before
-    else:
-        outs = [o for p in parts for o in (p.outs if p.accepted else p.exprs)]
-        after = sum(p.after if p.accepted else p.before for p in parts)
-        accepted = after < before
-        message = "" if accepted else "no cheaper form found; the input is returned"
-        if failed:
-            message = f"{len(failed)} of {len(parts)} expressions kept: " + failed[0].message
-        result = rebuild(outs) if accepted else expr
-    worst = max(parts, key=lambda p: _SEVERITY[p.stop])
-    rep = Report(worst.stop, max(p.iters for p in parts), max(p.size for p in parts),
-                 time.perf_counter() - t0, table.value(before), table.value(after), accepted,
-                 message)
-    if len(parts) > 1:
-        rep.parts = [Report(p.stop, p.iters, p.size, p.seconds, table.value(p.before),
-                            table.value(p.after if p.accepted else p.before), p.accepted,
-                            p.message) for p in parts]
+    part = _run(exprs, table, groups, dag, opaque, check, max_iters, node_limit, time_limit)
+    if part.failed:
+        warnings.warn(f"sn.simplify: {part.message}", SimplifyWarning, stacklevel=2)
+    result = rebuild(part.outs) if part.accepted else expr
+    after = part.after if part.accepted else part.before
+    rep = Report(part.stop, part.iters, part.size, time.perf_counter() - t0,
+                 table.value(part.before), table.value(after), part.accepted, part.message)
     return (result, rep) if report else result
-
-
-_SEVERITY = {"saturated": 0, "iteration limit": 1, "node limit": 2, "time limit": 3}
 
 
 class _Part:
@@ -140,6 +117,11 @@ def _run(exprs, table, groups, dag, opaque, check, max_iters, node_limit, time_l
     terms = g.to_egg(roots)
     packed = terms[0] if len(terms) == 1 else _pack(terms)
     root = egraph.let("root", packed)
+    for e, term in zip(exprs, terms):
+        seed = factored(e)
+        if seed is not None:
+            (seed_term,) = g.to_egg([g.lower(seed)])
+            egraph.register(union(term).with_(seed_term))
     for k, obj in enumerate(leaves.items):
         if obj.is_positive:
             egraph.register(positive(Num.leaf(k)))
@@ -186,10 +168,31 @@ def _extract(egraph, root, table, dag):
     yield egraph.extract(root, cost_model=table.egg_model)
     if dag:
         try:
-            yield egraph.extract(root, cost_model=greedy_dag_cost_model(table.egg_model))
+            with _quiet_stderr():
+                got = egraph.extract(root, cost_model=greedy_dag_cost_model(table.egg_model))
         except BaseException as exc:        # pyo3 PanicException derives from BaseException
             if type(exc).__name__ != "PanicException":
                 raise
+        else:
+            yield got
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 (where Rust prints a panic's message) for the block."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):     # no real fd 2: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _groups(rules) -> tuple[str, ...]:

@@ -17,7 +17,8 @@ A dict ``{op: cost}`` overrides entries of the cycles table; the op names are
 the keys of :data:`CYCLES`. Costs are exact to 1/1000.
 
 Internally a cost is an int: ``round(1000 * cost) << 32`` plus one per node, so
-that among equal-cost forms the smaller one wins; that keeps extraction
+that among equal-cost forms the smaller one wins (a negative constant counts two nodes, so
+that ``a + 2*b`` wins over ``a - (-2)*b``); that keeps extraction
 deterministic and every node's cost above its children's.
 
 Examples
@@ -34,9 +35,9 @@ Examples
 
 from __future__ import annotations
 
-from egglog import get_callable_args, get_callable_fn, get_literal_value
+from egglog import BigRat, get_callable_args, get_literal_value
 
-from .convert import EGG_OPS, Graph, Leaves, SimplifyError
+from .convert import EGG_OPS, Graph, Leaves, SimplifyError, _fraction
 from .terms import Num, Roots, powi
 
 __all__ = ["CYCLES", "OPS", "CostTable", "cost_table", "expression_cost"]
@@ -95,19 +96,55 @@ class CostTable:
 
     # ------------------------------------------------------------ on egglog terms
     def egg_model(self, egraph, expr, children_costs) -> int:
-        """egglog ``CostModel``: ``(egraph, enode, children costs) -> cost``."""
-        fn = get_callable_fn(expr)
-        if fn == Num or fn == Num.leaf:
+        """egglog ``CostModel``: ``(egraph, enode, children costs) -> cost``.
+
+        Called once per e-node and extraction: dispatches on the node's callable
+        reference (a hashable declaration) instead of comparing egglog callables.
+        """
+        try:
+            kind = _KINDS.get(expr.__egg_typed_expr__.expr.callable)
+        except AttributeError:      # a literal
+            kind = None
+        if kind is None:            # primitives (BigRat, i64) inside a node
             return 1
-        if fn == Roots.cons or fn == Roots.nil:
+        if kind == "const":
+            # a negative constant counts one more node, so that among forms of equal cost
+            # ``a + 2*b`` wins over ``a - (-2)*b``
+            (v,) = get_callable_args(expr, Num)
+            return 2 if _negative(v) else 1
+        if kind == "leaf":
+            return 1
+        if kind == "roots":
             return 1 + sum(children_costs)
-        if fn == powi:
+        if kind == "powi":
             n = int(get_literal_value(get_callable_args(expr, powi)[1]))
             return self.own("powi", n) + children_costs[0]
-        op = EGG_OPS.get(fn)
-        if op is None:          # primitives (BigRat, i64) inside a node
-            return 1
-        return self.own(op) + sum(children_costs)
+        return self.own(kind) + sum(children_costs)
+
+
+def _ref(term):
+    return term.__egg_typed_expr__.expr.callable
+
+
+def _kinds() -> dict:
+    """Callable reference -> op name of every ``Num`` / ``Roots`` constructor."""
+    x = Num.leaf(0)
+    out = {_ref(Num(BigRat(1, 1))): "const", _ref(x): "leaf", _ref(Roots.nil()): "roots",
+           _ref(Roots.cons(x, Roots.nil())): "roots", _ref(powi(x, 2)): "powi"}
+    for fn, op in EGG_OPS.items():
+        if op != "powi":
+            out[_ref(fn(x, x) if op in ("add", "sub", "mul", "div", "pow") else fn(x))] = op
+    return out
+
+
+_KINDS = _kinds()
+
+
+def _negative(v) -> bool:
+    try:
+        return _fraction(v) < 0
+    except Exception:  # noqa: BLE001 - an unusual BigRat form: no tie-break
+        return False
 
 
 def cost_table(cost) -> CostTable:

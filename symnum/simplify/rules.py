@@ -122,6 +122,7 @@ FOLD = [
     rewrite(a / ONE).to(a),
     rewrite(a - a).to(ZERO),
     rewrite(a + a).to(TWO * a),
+    rewrite(TWO * a).to(a + a),
     rewrite(a * Num(p) + a).to(a * Num(p + BigRat(1, 1))),
     rewrite(Num(p) * (Num(q) * a)).to(Num(p * q) * a),
     rewrite(absf(a)).to(a, positive(a)),

@@ -7,7 +7,9 @@ rule for a few iterations once it matches too often, so the cheap rules keep
 running while commutativity and associativity are throttled (the scheduler is
 scoped to one iteration, so a ban does not outlive it: a heuristic, not a
 bound). One iteration can
-overshoot the size limit; the limit is checked, not enforced inside egglog.
+overshoot the size limit; the limit is checked, not enforced inside egglog, so the loop
+also stops ("node limit") when the next iteration, growing by the factor of the last
+one, would pass it.
 
 Examples
 --------
@@ -19,13 +21,16 @@ Examples
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from egglog import back_off, run
 
 from .rules import DOMAIN
 
-__all__ = ["Report", "saturate", "egraph_size"]
+__all__ = ["Report", "saturate", "egraph_size", "CHEAP_ROUNDS"]
+
+#: Rounds of the analysis and the cheap rules (folding, sign normalisation) per iteration.
+CHEAP_ROUNDS = 4
 
 
 @dataclass
@@ -46,10 +51,6 @@ class Report:
     accepted : bool
         False when the input is returned (no cheaper form, or the numerical check failed).
     message : str
-    parts : list of Report
-        With ``dag=False`` each expression of a list runs in its own e-graph; one report
-        each (then ``stop_reason`` is the most severe of theirs, ``iterations`` and
-        ``egraph_size`` their maxima). Empty otherwise.
     """
 
     stop_reason: str
@@ -60,7 +61,6 @@ class Report:
     cost_after: float
     accepted: bool = True
     message: str = ""
-    parts: list = field(default_factory=list)
 
 
 def egraph_size(egraph) -> int:
@@ -76,20 +76,25 @@ def saturate(egraph, rules, *, max_iters: int, node_limit: int, time_limit: floa
     """
     t0 = time.perf_counter()
     bo = back_off(match_limit=match_limit, ban_length=ban_length)
-    first = run(DOMAIN).saturate()
+    # bounded repetition, not .saturate(): a rule set that cycles through new terms would
+    # otherwise never return (and egglog cannot be interrupted inside one run)
+    first = run(DOMAIN) * CHEAP_ROUNDS
     if cheap is not None:
-        first = (run(DOMAIN) + run(cheap)).saturate()
+        first = (run(DOMAIN) + run(cheap, scheduler=bo)) * CHEAP_ROUNDS
     step = bo.scope(first + run(rules, scheduler=bo))
     size = egraph_size(egraph)
     if max_iters <= 0:
         return "iteration limit", 0, size
+    prev = size
     for it in range(1, max_iters + 1):
         report = egraph.run(step)
         size = egraph_size(egraph)
         if not report.updated:
             return "saturated", it, size
-        if size > node_limit:
+        # stop at the limit, or when the next iteration, growing as this one did, would pass it
+        if size > node_limit or size * size > node_limit * max(prev, 1):
             return "node limit", it, size
+        prev = size
         if time.perf_counter() - t0 > time_limit:
             return "time limit", it, size
     return "iteration limit", max_iters, size

@@ -39,20 +39,37 @@ class Solution:
     result : ReturnCode
         Outcome; ``result.value`` is a message that says what to try.
     y : numpy.ndarray
-        The raw flat states, shape ``(nt, n)``.
+        The raw flat states, shape ``(nt, n)`` (``(B, nt, n)`` for a batch).
+    ys : array
+        The states as the backend made them: the NumPy ``y``, or on
+        ``backend="torch"`` the torch tensor (device, dtype and autograd graph kept).
+    batch : int or None
+        Number of trajectories of an ensemble solve (``y0`` or ``p`` with a
+        batch axis), else None. Then ``sol["u"]`` has shape ``(B, nt, *grid)``,
+        ``sol(t)`` gives ``(B, ...)`` arrays and ``results`` lists each
+        trajectory's return code; ``result`` is the first failure, or success.
+        With ``steps="independent"`` the counters in ``stats`` are arrays of
+        shape ``(B,)``.
+    results : list of ReturnCode or None
+        One return code per trajectory (batches only).
     """
 
     def __init__(self, ts, ys, layout, stats: dict, result: ReturnCode,
-                 interpolant=None, algorithm: Any = None, problem: Any = None):
+                 interpolant=None, algorithm: Any = None, problem: Any = None, *,
+                 raw: Any = None, unpack=None, results=None):
         self.t = np.asarray(ts)
         self.y = np.asarray(ys)
+        self.ys = self.y if raw is None else raw
+        self.batch = self.y.shape[0] if self.y.ndim == 3 else None
+        self.results = results
         self.layout = layout
         self.stats = dict(stats)
         self.result = result
         self.algorithm = algorithm
         self.problem = problem
         self._interpolant = interpolant
-        self._fields = layout.unpack(self.t, self.y)
+        self._unpack = layout.unpack if unpack is None else unpack
+        self._fields = self._unpack(self.t, self.y)
         self.grid = _GridView(layout.grid)
 
     # -- field access ---------------------------------------------------------
@@ -64,6 +81,20 @@ class Solution:
     def __getitem__(self, key) -> np.ndarray:
         """``sol["u"]`` or ``sol[u]`` (the SymPy function): array (times, *grid)."""
         return self._fields[self._name(key)]
+
+    def tensor(self, key):
+        """Field ``key`` as a torch tensor with the autograd graph of the solve (``backend="torch"``).
+
+        Same shape as ``sol[key]``; gradients flow back to ``y0`` and ``p``
+        tensors that were passed with ``requires_grad=True``.
+        """
+        tensors = getattr(self._unpack, "tensors", None)
+        if tensors is None:
+            from ..errors import SolverError
+
+            raise SolverError("sol.tensor() needs a solution computed with backend='torch'; "
+                              "use sol[name] for NumPy arrays.")
+        return tensors(self.t, self.ys)[self._name(key)]
 
     def __contains__(self, key) -> bool:
         try:
@@ -101,12 +132,14 @@ class Solution:
             )
         if self._interpolant is not None:
             Y = np.asarray(self._interpolant(tq))
+        elif self.batch is not None:
+            Y = _linear(tq, self.t, self.y)
         else:
             Y = np.stack([np.interp(tq, self.t, self.y[:, k]) for k in range(self.y.shape[1])],
                          axis=1)
-        fields = self.layout.unpack(tq, Y)
+        fields = self._unpack(tq, Y)
         if scalar:
-            return {k: v[0] for k, v in fields.items()}
+            return {k: (v[:, 0] if self.batch is not None else v[0]) for k, v in fields.items()}
         return fields
 
     # -- output ---------------------------------------------------------------
@@ -114,19 +147,40 @@ class Solution:
         """Plot the solution (see :func:`symnum.solvers.plotting.plot_solution`)."""
         from .plotting import plot_solution
 
+        self._single("plot")
         return plot_solution(self, **kwargs)
 
     def save(self, path, **kwargs):
         """Save to ``.npz`` or netCDF (``.nc``); see :func:`symnum.solvers.io.save_solution`."""
         from .io import save_solution
 
+        self._single("save")
         return save_solution(self, path, **kwargs)
+
+    def _single(self, what):
+        if self.batch is not None:
+            from ..errors import SolverError
+
+            raise SolverError(f"sol.{what}() works on one trajectory; this solution holds a batch "
+                              f"of {self.batch}. Use the arrays sol[name][b] and sol.t instead.")
 
     def __repr__(self) -> str:
         shapes = {k: v.shape for k, v in self._fields.items()}
         span = f"[{self.t[0]:g}, {self.t[-1]:g}]" if len(self.t) else "[]"
-        return (f"Solution(result={self.result.name}, t={span} ({len(self.t)} saved), "
+        batch = "" if self.batch is None else f"batch={self.batch}, "
+        return (f"Solution(result={self.result.name}, {batch}t={span} ({len(self.t)} saved), "
                 f"fields={shapes}, stats={self.stats})")
+
+
+def _linear(tq, t, Y):
+    """Linear interpolation of ``Y`` ``(B, nt, n)`` at times ``tq`` along axis 1 (``t`` increasing or not)."""
+    order = np.argsort(t, kind="stable")
+    ts, Ys = t[order], Y[:, order]
+    k = np.clip(np.searchsorted(ts, tq, side="right") - 1, 0, max(len(ts) - 2, 0))
+    if len(ts) < 2:
+        return np.repeat(Ys[:, :1], len(tq), axis=1)
+    w = ((tq - ts[k]) / np.where(ts[k + 1] > ts[k], ts[k + 1] - ts[k], 1.0))[None, :, None]
+    return Ys[:, k] * (1 - w) + Ys[:, k + 1] * w
 
 
 class _GridView(dict):
