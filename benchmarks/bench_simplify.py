@@ -2,8 +2,9 @@
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_simplify.py``.
 
-Three expression sets (``simplify_models.py``): (a) a mass-action reaction
-network, (b) the per-point right-hand side of the 2D Brusselator after the method
+Expression sets (``simplify_models.py``): (a) mass-action reaction networks
+(rule-based multisite phosphorylation, a random network, a multi-substrate
+enzyme), (b) the per-point right-hand side of the 2D Brusselator after the method
 of lines, (c) random polynomials. For each: operation count and cycle cost (the
 paper's table) as a tree and with shared subterms counted once (DAG), for the
 input, ``sympy.simplify``, ``sympy.cse`` and ``sn.simplify`` (DAG and tree
@@ -26,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness import print_table, write_json  # noqa: E402
 from benchmarks.simplify_models import (brusselator_point, enzyme_network,  # noqa: E402
-                                        random_polynomials, reaction_network)
+                                        multisite_network, random_polynomials,
+                                        reaction_network)
 from symnum.codegen.printers import ScalarPrinter  # noqa: E402
 from symnum.simplify import expression_cost, simplify  # noqa: E402
 
@@ -115,9 +117,12 @@ def brusselator_rhs_time(simplify_flag, N=128):
 def main():
     S, k, net = reaction_network(20, 40)
     Se, ke, enz = enzyme_network(10)
+    Sm, km, multi = multisite_network(5)
     sets = {
-        "(a) random reaction network, 20 species, 40 reactions": (net, list(S) + list(k)),
-        "(a') enzyme network, 31 species, 30 reactions": (enz, list(Se) + list(ke)),
+        "(a) rule-based multisite phosphorylation, 34 species, 160 reactions":
+            (multi, list(Sm) + list(km)),
+        "(a') random reaction network, 20 species, 40 reactions": (net, list(S) + list(k)),
+        "(a'') enzyme network, 31 species, 30 reactions": (enz, list(Se) + list(ke)),
         "(b) Brusselator per-point RHS": (brusselator_point(), None),
         "(c) 8 random polynomials, 4 variables, degree 4": (random_polynomials(), None),
     }

@@ -89,3 +89,31 @@ def enzyme_network(n_substrates: int = 10):
     rhs += [bind[i] - unbind[i] - cat[i] for i in range(n_substrates)]
     rhs += [cat[i] for i in range(n_substrates)]
     return [E, *S, *C, *P], [*kf, *kr, *kc], rhs
+
+
+def multisite_network(n_sites: int = 4):
+    """``(species, rates, rhs)`` of rule-based multisite phosphorylation (mass action).
+
+    A substrate with ``n_sites`` independent sites, each phosphorylated by a kinase
+    ``K`` (rate ``kp``) and dephosphorylated by a phosphatase ``F`` (rate ``kd``): one
+    rule each, so every reaction of a rule shares its rate constant, as in the
+    rule-based (BioNetGen-style) models behind the large benchmark networks.
+    ``2**n_sites + 2`` species, ``n_sites * 2**n_sites`` reactions.
+    """
+    K, F = sp.symbols("K F", positive=True)
+    kp, kd = sp.symbols("kp kd", positive=True)
+    S = sp.symbols(f"S0:{2 ** n_sites}", positive=True)     # S[state bits]
+    rhs = {s: sp.Integer(0) for s in S}
+    for state in range(2 ** n_sites):
+        for site in range(n_sites):
+            bit = 1 << site
+            if not state & bit:                             # phosphorylate the site
+                r = kp * K * S[state]
+                rhs[S[state]] -= r
+                rhs[S[state | bit]] += r
+            else:                                           # dephosphorylate it
+                r = kd * F * S[state]
+                rhs[S[state]] -= r
+                rhs[S[state & ~bit]] += r
+    # K and F are enzymes: conserved, their own rates are zero
+    return [K, F, *S], [kp, kd], [rhs[s] for s in S]

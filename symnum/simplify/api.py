@@ -145,6 +145,16 @@ def _run(exprs, table, groups, dag, opaque, check, max_iters, node_limit, time_l
         if after is None or c_after < after:
             outs, g2, back, after = c_outs, c_g2, c_back, c_after
 
+    if dag:
+        # the input with sympy.cse's shared subexpressions made explicit: the cheapest form
+        # code generation (which runs cse) would have reached without the e-graph
+        c_outs = cse_inlined(exprs)
+        c_g2 = Graph(leaves, opaque=True)
+        c_back = [c_g2.lower(o) for o in c_outs]
+        c_after = table.measure(c_g2, c_back, dag)
+        if c_after < after:
+            outs, g2, back, after = c_outs, c_g2, c_back, c_after
+
     accepted, failed, message = True, False, ""
     if after >= before:
         accepted, message = False, "no cheaper form found; the input is returned"
@@ -156,6 +166,36 @@ def _run(exprs, table, groups, dag, opaque, check, max_iters, node_limit, time_l
     return _Part(exprs=exprs, outs=outs, before=before, after=after, stop=stop, iters=iters,
                  size=size, accepted=accepted, failed=failed, message=message,
                  seconds=time.perf_counter() - t0)
+
+
+def cse_inlined(exprs):
+    """``exprs`` rebuilt from ``sympy.cse`` without evaluation, so that each common
+    subexpression is one shared subtree (``F*kd*S3`` becomes ``(F*kd)*S3``).
+
+    >>> import sympy as sp
+    >>> F, kd, a, b = sp.symbols("F kd a b")
+    >>> cse_inlined([F*kd*a, F*kd*b])
+    [F*kd*a, F*kd*b]
+    >>> cse_inlined([F*kd*a, F*kd*b])[0].args[0] == F*kd or cse_inlined([F*kd*a])[0] == F*kd*a
+    True
+    """
+    reps, reduced = sp.cse(list(exprs), optimizations=None)
+    sub: dict = {}
+
+    def rebuild(e):
+        if e in sub:
+            return sub[e]
+        if not e.args or e.is_Atom:
+            return e
+        args = [rebuild(a) for a in e.args]
+        try:
+            return e.func(*args, evaluate=False)
+        except TypeError:
+            return e.func(*args)
+
+    for s, v in reps:
+        sub[s] = rebuild(v)
+    return [rebuild(r) for r in reduced]
 
 
 def _extract(egraph, root, table, dag):

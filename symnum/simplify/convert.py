@@ -141,7 +141,8 @@ class Graph:
         for t in terms:
             c, rest = t.as_coeff_Mul()
             if c.is_negative:
-                neg.append(-c * rest if c != -1 else rest)
+                # unevaluated: keeps a nested product (a shared subterm) intact
+                neg.append(sp.Mul(-c, rest, evaluate=False) if c != -1 else rest)
             else:
                 pos.append(t)
         if pos:
