@@ -218,6 +218,10 @@ def _gallery(args) -> int:
             print(f"[{i}/{n}] {ex.key} ...", end=" ", flush=True)
             o = gallery.run_example(ex, out, quick=args.quick, timeout=args.timeout)
             outcomes.append(o)
+            if o.skipped:
+                print(f"skipped: {o.skipped}", flush=True)
+                gallery.write_index(out, outcomes, quick=args.quick, version=__version__)
+                continue
             word = "ok" if o.ok else "FAILED"
             print(f"{word} ({o.seconds:.1f} s, {len(o.figures)} figure(s))", flush=True)
             if not o.ok:
@@ -229,8 +233,10 @@ def _gallery(args) -> int:
         return 130
     index = gallery.write_index(out, outcomes, quick=args.quick, version=__version__)
     failed = [o.example.key for o in outcomes if not o.ok]
-    print(f"{n - len(failed)} passed, {len(failed)} failed in {time.perf_counter() - t0:.1f} s; "
-          f"index: {index}")
+    skipped = [o.example.key for o in outcomes if o.skipped]
+    print(f"{n - len(failed) - len(skipped)} passed, {len(failed)} failed"
+          + (f", {len(skipped)} skipped" if skipped else "")
+          + f" in {time.perf_counter() - t0:.1f} s; index: {index}")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -37,6 +37,28 @@ __all__ = ["Example", "Outcome", "examples_root", "find_examples", "select", "ru
 
 FIGURE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg")
 
+#: Optional packages an example may import, with how to get them; an example whose
+#: optional package is missing is skipped (not failed), with this hint.
+OPTIONAL = {"torch": 'pip install "symnum[torch]"', "jax": 'pip install "symnum[jax]"'}
+
+
+def _optional_imports(tree) -> tuple[str, ...]:
+    """Top-level names of the :data:`OPTIONAL` packages a script imports."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return tuple(sorted(found & set(OPTIONAL)))
+
+
+def missing_requirements(ex: "Example") -> list[str]:
+    """The optional packages ``ex`` needs that this Python cannot import."""
+    import importlib.util
+
+    return [m for m in ex.requires if importlib.util.find_spec(m) is None]
+
 
 class GalleryError(SymnumError, ValueError):
     """The gallery's examples cannot be found or selected."""
@@ -50,12 +72,15 @@ class Example:
     key: str
     title: str
     description: str = ""
+    requires: tuple = ()
 
     @classmethod
     def from_source(cls, path: Path, source: str) -> "Example":
-        doc = ""
+        doc, requires = "", ()
         try:
-            doc = ast.get_docstring(ast.parse(source, filename=str(path))) or ""
+            tree = ast.parse(source, filename=str(path))
+            doc = ast.get_docstring(tree) or ""
+            requires = _optional_imports(tree)
         except SyntaxError:
             pass  # still listed; running it will report the error
         lines = [ln.strip() for ln in doc.splitlines()]
@@ -70,7 +95,7 @@ class Example:
             elif para:
                 break
         return cls(path=path, key=f"{path.parent.name}/{path.stem}", title=title,
-                   description=" ".join(para))
+                   description=" ".join(para), requires=requires)
 
     @property
     def short(self) -> str:
@@ -89,6 +114,7 @@ class Outcome:
     figures: list[Path] = field(default_factory=list)
     log: Path | None = None
     tail: str = ""
+    skipped: str = ""       # why it did not run (a missing optional package), else ""
 
 
 def examples_root(explicit: str | Path | None = None) -> Path:
@@ -146,6 +172,10 @@ def run_example(ex: Example, out: Path, *, quick: bool, timeout: float | None) -
     for old in folder.iterdir():
         if old.is_file():
             old.unlink()
+    missing = missing_requirements(ex)
+    if missing:
+        why = "needs " + ", ".join(f"{m} ({OPTIONAL[m]})" for m in missing)
+        return Outcome(ex, True, 0.0, None, skipped=why)
     env = dict(os.environ, SYMNUM_GALLERY_OUT=str(folder.resolve()), MPLBACKEND="Agg",
                PYTHONUNBUFFERED="1")
     env.pop("SYMNUM_QUICK", None)
@@ -178,7 +208,7 @@ def write_index(out: Path, outcomes: list[Outcome], *, quick: bool, version: str
     """Write ``out/index.html`` (and ``out/gallery.json``) for the outcomes so far."""
     out.mkdir(parents=True, exist_ok=True)
     esc = html.escape
-    passed = sum(o.ok for o in outcomes)
+    passed = sum(o.ok and not o.skipped for o in outcomes)
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -212,6 +242,7 @@ def write_index(out: Path, outcomes: list[Outcome], *, quick: bool, version: str
     index = out / "index.html"
     index.write_text("\n".join(parts) + "\n", encoding="utf-8")
     summary = [{"key": o.example.key, "title": o.example.title, "ok": o.ok,
+                "skipped": o.skipped,
                 "seconds": round(o.seconds, 3), "returncode": o.returncode,
                 "figures": [_rel(f, out) for f in o.figures]} for o in outcomes]
     (out / "gallery.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -231,13 +262,15 @@ def _rst_inline(text: str) -> str:
 
 
 def _word(o: Outcome) -> str:
+    if o.skipped:
+        return f"skipped: {o.skipped}"
     if o.ok:
         return "passed"
     return "timed out" if o.returncode is None else f"failed (exit {o.returncode})"
 
 
 def _cls(o: Outcome) -> str:
-    return "ok" if o.ok else "fail"
+    return "skip" if o.skipped else "ok" if o.ok else "fail"
 
 
 def _rel(p: Path, out: Path) -> str:
@@ -247,7 +280,7 @@ def _rel(p: Path, out: Path) -> str:
 _CSS = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
     "color:#222}h1{margin-bottom:.2em}.meta{color:#555}.ok{color:#17803d;font-weight:600}"
-    ".fail{color:#b42318;font-weight:600}section{border-top:1px solid #ddd;margin-top:2em}"
+    ".fail{color:#b42318;font-weight:600}.skip{color:#8a6d00}section{border-top:1px solid #ddd;margin-top:2em}"
     "img{max-width:100%;display:block;margin:1em 0;border:1px solid #eee}"
     "pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:85%}.toc li{margin:.2em 0}"
 )

@@ -190,3 +190,25 @@ def test_export_errors(tmp_path, capsys, argv, message):
     assert main(["export", *argv, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("symnum export: error: ") and message in err, err
+
+
+def test_gallery_skips_an_example_whose_optional_package_is_missing(tmp_path, capsys,
+                                                                    monkeypatch):
+    topic = tmp_path / "examples" / "demo"
+    topic.mkdir(parents=True)
+    (topic / "plot_needs_jax.py").write_text(
+        '"""\nNeeds jax\n=========\n\nSYMNUM_QUICK SYMNUM_GALLERY_OUT\n"""\n'
+        "import jax.numpy as jnp\nassert jnp\n")
+    from symnum import gallery
+
+    ex = gallery.find_examples(tmp_path / "examples")[0]
+    assert ex.requires == ("jax",)
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",      # as if jax were not installed
+                        lambda name, *a: None if name == "jax" else real(name, *a))
+    rc = main(["gallery", "--examples", str(tmp_path / "examples"), "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "skipped: needs jax" in out and "1 skipped" in out
+    assert "skipped" in (tmp_path / "out" / "index.html").read_text()
