@@ -190,7 +190,8 @@ def solve_torch(problem, alg, spec, *, y0, p, t0, t1, options, steps):
                         atol=options.atol, saveat=options.saveat, dt0=options.dt0,
                         dtmax=options.dtmax, max_steps=options.max_steps, adaptive=alg.adaptive,
                         dt=None if alg.adaptive else alg.dt, controller=alg.controller,
-                        dense=options.dense, record=alg.record)
+                        dense=options.dense, record=alg.record,
+                        rows=shape[0] if batch else None)
         ts, ys, result = res.ts, res.ys.reshape((len(res.ts),) + shape), res.result
         stats.update(res.stats, compiled=False)
         if res.records is not None:

@@ -200,15 +200,30 @@ def _stages(rhs, t, y, k1, h, co, xp):
     return ks, y_new, yprev, yi
 
 
-def _error(xp, co, ks, h, y, y_new, rtol, atol):
-    """Tolerance-scaled RMS norm of ``h sum berr_i k_i`` (one number for the whole state)."""
+def _rms(xp, x, rows=None):
+    """RMS of all entries; with ``rows``, the largest RMS of the ``rows`` equal parts of ``x``
+    (a stacked ensemble: every trajectory then meets its own tolerance)."""
+    if xp.name == "torch":
+        torch = xp.torch
+        if rows:
+            x = x.reshape(rows, -1)
+            return (torch.linalg.vector_norm(x, dim=1) / math.sqrt(max(x.shape[1], 1))).max()
+        return torch.linalg.vector_norm(x) / math.sqrt(max(x.numel(), 1))
+    if rows:
+        x = np.reshape(x, (rows, -1))
+        return np.sqrt(np.mean(x * x, axis=1)).max()
+    return xp.rms(x)
+
+
+def _error(xp, co, ks, h, y, y_new, rtol, atol, rows=None):
+    """Tolerance-scaled RMS norm of ``h sum berr_i k_i`` (one number for the whole state,
+    or the largest over ``rows`` stacked trajectories)."""
     if xp.name == "torch":
         torch = xp.torch
         est = torch.tensordot(co.torch_vec("berr_vec", y), torch.stack(ks), 1) * h
-        scaled = est / (atol + rtol * torch.maximum(y.abs(), y_new.abs()))
-        return torch.linalg.vector_norm(scaled) / math.sqrt(max(scaled.numel(), 1))
+        return _rms(xp, est / (atol + rtol * torch.maximum(y.abs(), y_new.abs())), rows)
     est = h * sum(b * ks[i] for i, b in co.berr)
-    return xp.rms(est / (atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_new))))
+    return _rms(xp, est / (atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_new))), rows)
 
 
 def _stiffness(xp, ks, y_last, y_prev):
@@ -262,8 +277,11 @@ def rk_step(rhs: Callable, t: float, y, h: float, method, *, rtol: float = 1e-6,
 
 
 def initial_step(rhs: Callable, t0: float, y0, f0, direction: float, order: int, rtol: float,
-                 atol: float, dtmax: float, span: float) -> float:
+                 atol: float, dtmax: float, span: float, rows: int | None = None) -> float:
     """Hairer's starting step (two scaled norms, one Euler trial: one extra evaluation); a float.
+
+    With ``rows`` (a flat stack of that many trajectories) it is the smallest of the
+    trajectories' own starting steps.
 
     Examples
     --------
@@ -275,6 +293,12 @@ def initial_step(rhs: Callable, t0: float, y0, f0, direction: float, order: int,
     """
     xp = namespace(y0)
     scale = atol + rtol * xp.abs(y0)
+    if rows:
+        d0s, d1s = _row_rms(xp, y0 / scale, rows), _row_rms(xp, f0 / scale, rows)
+        h0 = min(min(initial_h0(a, b) for a, b in zip(d0s, d1s)), span, dtmax)
+        f1 = rhs(t0 + direction * h0, y0 + (direction * h0) * f0)
+        d2s = [d / h0 for d in _row_rms(xp, (f1 - f0) / scale, rows)]
+        return min(min(initial_h1(h0, b, c, order) for b, c in zip(d1s, d2s)), span, dtmax)
     if xp.name == "torch":
         d = xp.torch.stack([xp.rms(y0 / scale), xp.rms(f0 / scale)]).tolist()
         d0, d1 = d[0], d[1]
@@ -284,6 +308,15 @@ def initial_step(rhs: Callable, t0: float, y0, f0, direction: float, order: int,
     f1 = rhs(t0 + direction * h0, y0 + (direction * h0) * f0)
     d2 = xp.scalar(xp.rms((f1 - f0) / scale)) / h0
     return min(initial_h1(h0, d1, d2, order), span, dtmax)
+
+
+def _row_rms(xp, x, rows) -> list:
+    """RMS of each of the ``rows`` equal parts of ``x``, as floats."""
+    if xp.name == "torch":
+        x = x.detach().reshape(rows, -1)
+        return (xp.torch.linalg.vector_norm(x, dim=1) / math.sqrt(max(x.shape[1], 1))).tolist()
+    x = np.reshape(x, (rows, -1))
+    return np.sqrt(np.mean(x * x, axis=1)).tolist()
 
 
 def _no_grad(xp, off: bool):
@@ -306,7 +339,8 @@ def integrate(rhs: Callable, y0, t0: float, t1: float, method, *, rtol: float = 
               dtmax: float = math.inf, max_steps: int = 100_000, adaptive: bool = True,
               dt: float | None = None, controller: PIController | None = None,
               dense: bool = True, callback: Callable[[StepInfo], None] | None = None,
-              record: bool = False, keep_steps: bool = False) -> EngineResult:
+              record: bool = False, keep_steps: bool = False,
+              rows: int | None = None) -> EngineResult:
     """Integrate ``dy/dt = rhs(t, y)`` from ``t0`` to ``t1`` (either direction) with an explicit RK method.
 
     Parameters
@@ -342,6 +376,10 @@ def integrate(rhs: Callable, y0, t0: float, t1: float, method, *, rtol: float = 
         built under autograd).
     keep_steps : bool
         Return the state at the start of every accepted step in ``step_y``.
+    rows : int, optional
+        ``y0`` is a flat stack of ``rows`` trajectories of equal size (an ensemble
+        with one shared step): the error norm is the largest of the trajectories'
+        own RMS norms, so each meets the tolerance as if solved alone.
 
     Returns
     -------
@@ -412,7 +450,7 @@ def integrate(rhs: Callable, y0, t0: float, t1: float, method, *, rtol: float = 
         else:
             with _no_grad(xp, True):  # the step size is never differentiated
                 h = initial_step(rhs, t0, y0, f0, direction, method.order, rtol, atol, dtmax,
-                                 span)
+                                 span, rows)
             stats["nfev"] += 1
         nfixed = 0
     else:
@@ -438,7 +476,7 @@ def integrate(rhs: Callable, y0, t0: float, t1: float, method, *, rtol: float = 
         stats["nfev"] += s - 1
         stats["steps"] += 1
         with _no_grad(xp, not grad_err):  # step control is not differentiated
-            err = _error(xp, co, ks, h, y, y_new, rtol, atol)
+            err = _error(xp, co, ks, h, y, y_new, rtol, atol, rows)
         errf = _checked_error(xp, err, y_new)
         finite = math.isfinite(errf)
         if not adaptive and not finite:
