@@ -1,6 +1,6 @@
 """B6 (research/perf.md): one training iteration of the torchdiffeq ode_demo spiral model, 1 thread.
 
-Setup (as perf.md B6 and bench_spiral_step.py): spiral ``dy/dt = y^3 A`` from (2, 0), 1000
+Setup (as perf.md B6): spiral ``dy/dt = y^3 A`` from (2, 0), 1000
 points on [0, 25] (reference solution by symnum DP5 at 1e-9); a batch = 256 random windows of
 10 consecutive points (the 256 window starts are the initial conditions); model
 ``y^3 -> Linear(2, 50) -> tanh -> Linear(50, 2)`` (normal(0, 0.1) weights, zero biases);
