@@ -31,7 +31,8 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..errors import CodegenError
 
-__all__ = ["VectorPrinter", "ScalarPrinter", "TorchPrinter", "JaxPrinter", "print_expr"]
+__all__ = ["VectorPrinter", "ScalarPrinter", "TorchPrinter", "JaxPrinter", "print_expr",
+           "piecewise_chain"]
 
 
 class _Strict:
@@ -271,3 +272,19 @@ class JaxPrinter(_ArrayModulePrinter):
 def print_expr(expr, target: str) -> str:
     """Print ``expr`` for ``target`` in {"numpy", "numba"}."""
     return (VectorPrinter() if target == "numpy" else ScalarPrinter()).doprint(expr)
+
+
+def piecewise_chain(expr, language: str, value, cond, branch) -> str:
+    """Nested conditionals for a ``Piecewise`` with a default (last, ``True``) piece.
+
+    ``value(e)`` and ``cond(c)`` print a piece's value and condition;
+    ``branch(c, v, otherwise)`` joins them. A ``Piecewise`` without a default piece
+    raises :class:`~symnum.errors.CodegenError` (the target has no "undefined").
+    """
+    if expr.args[-1].cond != sp.true:
+        raise CodegenError(f"cannot generate {language} code for {expr!r} (node Piecewise): it "
+                           "has no default piece. Add a last piece (value, True).")
+    out = value(expr.args[-1].expr)
+    for e, c in reversed(expr.args[:-1]):
+        out = branch(cond(c), value(e), out)
+    return out

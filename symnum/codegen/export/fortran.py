@@ -34,6 +34,7 @@ from sympy.printing.fortran import FCodePrinter
 from sympy.printing.precedence import precedence
 
 from ...errors import CodegenError
+from ..printers import piecewise_chain
 
 __all__ = ["FortranPrinter", "export_expression", "export_problem", "wrap_line"]
 
@@ -128,14 +129,8 @@ class FortranPrinter(FCodePrinter):
 
     def _print_Piecewise(self, expr):
         # merge() evaluates both branches; the pieces are pure, so that only costs time
-        if expr.args[-1].cond != sp.true:
-            raise CodegenError(
-                f"cannot generate {LANGUAGE} code for {expr!r} (node Piecewise): it has no "
-                "default piece. Add a last piece (value, True).")
-        out = self._print(expr.args[-1].expr)
-        for e, c in reversed(expr.args[:-1]):
-            out = f"merge({self._print(e)}, {out}, {self._print(c)})"
-        return out
+        return piecewise_chain(expr, LANGUAGE, self._print, self._print,
+                               lambda c, v, other: f"merge({v}, {other}, {c})")
 
     def _print_Heaviside(self, expr):
         x = self._print(expr.args[0])

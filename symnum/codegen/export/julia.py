@@ -38,6 +38,7 @@ from sympy.printing.julia import JuliaCodePrinter
 from sympy.printing.precedence import precedence
 
 from ...errors import CodegenError
+from ..printers import piecewise_chain
 
 __all__ = ["JuliaPrinter", "export_expression", "export_problem", "syntax_errors", "called_names",
            "SCRIPT_NAMES"]
@@ -146,14 +147,8 @@ class JuliaPrinter(JuliaCodePrinter):
         return f"min({', '.join(self._float(a) for a in expr.args)})"
 
     def _print_Piecewise(self, expr):
-        if expr.args[-1].cond != sp.true:
-            raise CodegenError(
-                f"cannot generate {LANGUAGE} code for {expr!r} (node Piecewise): it has no "
-                "default piece. Add a last piece (value, True).")
-        out = self._float(expr.args[-1].expr)
-        for e, c in reversed(expr.args[:-1]):
-            out = f"ifelse({self._print(c)}, {self._float(e)}, {out})"
-        return out
+        return piecewise_chain(expr, LANGUAGE, self._float, self._print,
+                               lambda c, v, other: f"ifelse({c}, {v}, {other})")
 
     def _print_Heaviside(self, expr):
         x = self._print(expr.args[0])
