@@ -173,3 +173,10 @@ def test_program_languages_need_a_model():
         pytest.skip("c-program exports expressions too")
     with pytest.raises(CodegenError, match="the 'c-program' export takes a model.*use one of 'c'"):
         export(sp.sin(x), "c-program")
+
+
+@pytest.mark.parametrize("language", ["fortran", "julia"])
+def test_piecewise_without_default_piece_is_refused(language):
+    xs = sp.Symbol("x")
+    with pytest.raises(sn.CodegenError, match="no default piece"):
+        sn.export(sp.Piecewise((xs, xs > 0)), language, name="f")
