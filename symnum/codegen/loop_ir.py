@@ -333,14 +333,7 @@ class _Builder:
     def fill(self, fl):
         prob, nd, d = self.prob, self.nd, fl.axis
         plan = prob.plans[fl.field]
-        ranges = []
-        for k in range(nd):
-            if k < d:
-                ranges.append((0, prob.axes[k].n))
-            elif k > d:
-                ranges.append((plan.start[k], plan.stop[k]))
-            else:
-                ranges.append(None)
+        ranges = prob.fill_ranges(fl)
 
         def inner(nodes):
             loads, acc = [], sp.Integer(0)

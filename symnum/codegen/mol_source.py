@@ -238,16 +238,7 @@ class _Gen:
     def fill(self, fl):
         e, prob, nd = self.e, self.prob, self.nd
         d = fl.axis
-        plan = prob.plans[fl.field]
-        # earlier axes: full range (already filled); later axes: unknown range
-        ranges = []
-        for k in range(nd):
-            if k < d:
-                ranges.append((0, prob.axes[k].n))
-            elif k > d:
-                ranges.append((plan.start[k], plan.stop[k]))
-            else:
-                ranges.append(None)
+        ranges = prob.fill_ranges(fl)
         P = f"{self.pad}{fl.field}"
         if self.vec:
             def at(node):

@@ -36,7 +36,10 @@ __all__ = ["VectorPrinter", "ScalarPrinter", "TorchPrinter", "JaxPrinter", "prin
 
 
 class _Strict:
+    """Mixin: a node the printer cannot print raises ``CodegenError`` naming it and the target."""
+
     target = "?"
+    hint = "Rewrite the expression with supported functions."
 
     def doprint(self, expr, assign_to=None):
         try:
@@ -44,7 +47,7 @@ class _Strict:
         except PrintMethodNotImplementedError as exc:
             raise CodegenError(
                 f"cannot generate {self.target} code for {expr!r}: {exc.args[0].splitlines()[0]}. "
-                "Rewrite the expression with supported functions."
+                f"{self.hint}"
             ) from None
 
 

@@ -92,6 +92,13 @@ class ODEProblem:
         """List of ``(field, box, expression)``: the semi-discrete right-hand side."""
         return [(self.plans[r.field].name, r.box, r.expr) for r in self.regions]
 
+    def fill_ranges(self, fl):
+        """Node ranges a side fill covers, per axis: the full range on earlier axes (already
+        filled), the field's unknowns on later ones, ``None`` on the fill's own axis."""
+        plan = self.plans[fl.field]
+        return [(0, a.n) if k < fl.axis else None if k == fl.axis
+                else (plan.start[k], plan.stop[k]) for k, a in enumerate(self.axes)]
+
     # -- index maps ------------------------------------------------------------------
     @cached_property
     def _nfull(self):

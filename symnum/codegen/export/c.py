@@ -34,10 +34,10 @@ import re
 import numpy as np
 import sympy as sp
 from sympy.printing.c import C99CodePrinter
-from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
 from ...errors import CodegenError
 from .. import loop_ir as ir
+from ..printers import _Strict
 
 __all__ = ["CPrinter", "export_expression", "export_problem", "print_program"]
 
@@ -49,7 +49,7 @@ _C_KEYWORDS = {
 }
 
 
-class CPrinter(C99CodePrinter):
+class CPrinter(_Strict, C99CodePrinter):
     """Strict C99 printer: a node it cannot print raises :class:`CodegenError`.
 
     Differences from SymPy's ``C99CodePrinter``: constants such as ``pi`` print as
@@ -66,18 +66,10 @@ class CPrinter(C99CodePrinter):
     """
 
     target = "C"
+    hint = "Rewrite the expression with functions of C99 <math.h> (exp, sin, tanh, erf, ...)."
 
     def __init__(self, settings=None):
         super().__init__({"strict": True, "math_macros": {}, **(settings or {})})
-
-    def doprint(self, expr, assign_to=None):
-        try:
-            return super().doprint(expr, assign_to)
-        except PrintMethodNotImplementedError as exc:
-            raise CodegenError(
-                f"cannot generate C code for {expr!r}: {exc.args[0].splitlines()[0]}. Rewrite "
-                "the expression with functions of C99 <math.h> (exp, sin, tanh, erf, ...)."
-            ) from None
 
     def _refuse(self, expr, why):
         raise CodegenError(f"cannot generate C code for {expr!r}: {why}.")
