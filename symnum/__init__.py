@@ -16,7 +16,18 @@ from .model import Dirichlet, Neumann, ODESystem, PDESystem, Periodic, Robin
 from .solvers import (BDF, BS3, CVODE, DP5, LSODA, AutoSwitch, Radau, ReturnCode, Rodas4,
                       Rodas5P, Rosenbrock23, Solution, Tsit5, solve)
 
-from .simplify import SimplifyError, SimplifyWarning, expression_cost, simplify
+from . import simplify as _simplify  # the subpackage; egglog loads on first call
+from .simplify import SimplifyError, SimplifyWarning
+
+
+def simplify(expr, cost="cycles", **options):
+    """E-graph simplification: :func:`symnum.simplify.api.simplify` (same arguments)."""
+    return _simplify.simplify(expr, cost, **options)
+
+
+def expression_cost(expr, cost="cycles", dag=True):
+    """Cost of ``expr`` under a model: :func:`symnum.simplify.cost.expression_cost`."""
+    return _simplify.expression_cost(expr, cost, dag)
 
 __version__ = "0.1.0"
 

@@ -1,10 +1,10 @@
-"""Importing symnum stays light: no torch, no juliacall, no plotting or netCDF stack."""
+"""Importing symnum stays light: no torch, no juliacall, no egglog, no plotting or netCDF stack."""
 
 import json
 import subprocess
 import sys
 
-HEAVY = ["torch", "juliacall", "juliapkg", "matplotlib", "xarray", "h5netcdf", "netCDF4"]
+HEAVY = ["torch", "juliacall", "juliapkg", "matplotlib", "xarray", "h5netcdf", "netCDF4", "egglog"]
 
 
 def _loaded_after(code: str) -> list[str]:

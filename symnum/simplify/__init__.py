@@ -10,11 +10,22 @@ Examples
 True
 """
 
-from .api import SimplifyWarning, simplify
-from .convert import SimplifyError
-from .cost import CYCLES, OPS, expression_cost
-from .rules import GROUPS
-from .saturate import Report
+from .errors import SimplifyError, SimplifyWarning
+
+# egglog (a compiled extension) loads on first use, not when symnum is imported
+_LAZY = {"simplify": "api", "expression_cost": "cost", "CYCLES": "cost", "OPS": "cost",
+         "GROUPS": "rules", "Report": "saturate"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["simplify", "expression_cost", "Report", "SimplifyError", "SimplifyWarning",
            "CYCLES", "OPS", "GROUPS"]

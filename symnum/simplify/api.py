@@ -12,7 +12,8 @@ import sympy as sp
 from egglog import EGraph, greedy_dag_cost_model, union
 
 from .check import agree
-from .convert import Graph, Leaves, SimplifyError
+from .convert import Graph, Leaves
+from .errors import SimplifyError, SimplifyWarning
 from .cost import cost_table
 from .rules import CHEAP, DEFAULT, GROUPS, ruleset_for
 from .saturate import Report, saturate
@@ -20,10 +21,6 @@ from .seed import factored
 from .terms import Num, Roots, positive, real
 
 __all__ = ["simplify", "SimplifyWarning"]
-
-
-class SimplifyWarning(UserWarning):
-    """The simplified form failed the numerical check; the input was returned."""
 
 
 def simplify(expr, cost="cycles", *, dag: bool = True, rules=None, max_iters: int = 12,

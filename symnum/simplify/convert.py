@@ -35,7 +35,7 @@ import sympy as sp
 from egglog import BigRat, get_callable_args, get_callable_fn, get_literal_value
 from sympy.core.function import AppliedUndef
 
-from ..errors import SymnumError
+from .errors import SimplifyError
 from .terms import UNARY, Num, Roots, powi
 
 __all__ = ["SimplifyError", "Leaves", "Graph", "SUPPORTED"]
@@ -48,10 +48,6 @@ SUPPORTED = ("Symbol", "Rational", "Float", "Add", "Mul", "Pow", *(c.__name__ fo
              "pi/E", "applied functions", "Derivative")
 _BINARY = {"add": Num.__add__, "sub": Num.__sub__, "mul": Num.__mul__, "div": Num.__truediv__,
            "pow": Num.__pow__}
-
-
-class SimplifyError(SymnumError, ValueError):
-    """An expression holds a node the simplifier cannot represent, or bad options."""
 
 
 class Leaves:
