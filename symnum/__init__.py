@@ -9,8 +9,8 @@ Examples
 
 from .codegen.export import Export, export
 from .discretize import FiniteDifference, ODEProblem, discretize, symbolic_discretize
-from .errors import (BackendUnavailable, CodegenError, ConditionError, DiscretizationError,
-                     ModelError, ParameterError, SolveFailed, SolverError, SymnumError,
+from .errors import (BackendUnavailable, CodegenError, ConditionError, DataError,
+                     DiscoveryError, DiscretizationError, ModelError, ParameterError, SolveFailed, SolverError, SymnumError,
                      UnknownSymbolError, UnsupportedOperatorError)
 from .model import Dirichlet, Neumann, ODESystem, PDESystem, Periodic, Robin
 from .solvers import (BDF, BS3, CVODE, DP5, LSODA, AutoSwitch, Radau, ReturnCode, Rodas4,
@@ -40,5 +40,5 @@ __all__ = [
     "Rodas5P", "AutoSwitch",
     "SymnumError", "ModelError", "UnknownSymbolError", "ConditionError", "ParameterError",
     "DiscretizationError", "UnsupportedOperatorError", "CodegenError", "SolverError",
-    "SolveFailed", "BackendUnavailable",
+    "SolveFailed", "BackendUnavailable", "DataError", "DiscoveryError",
 ]

@@ -27,6 +27,8 @@ __all__ = [
     "SolverError",
     "SolveFailed",
     "BackendUnavailable",
+    "DataError",
+    "DiscoveryError",
 ]
 
 
@@ -79,3 +81,11 @@ class SolveFailed(SymnumError, RuntimeError):
 
 class BackendUnavailable(SymnumError, RuntimeError):
     """A requested backend (device, library, Julia) is not available here."""
+
+
+class DataError(SymnumError, ValueError):
+    """Measurements are malformed: NaN, mismatched shapes, too few points, a bad grid."""
+
+
+class DiscoveryError(SymnumError, ValueError):
+    """A discovery method cannot run with these options, or found no equation."""
