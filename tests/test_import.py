@@ -4,7 +4,8 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["torch", "juliacall", "juliapkg", "matplotlib", "xarray", "h5netcdf", "netCDF4", "egglog"]
+HEAVY = ["torch", "juliacall", "juliapkg", "matplotlib", "xarray", "h5netcdf", "netCDF4", "egglog",
+         "pysindy", "pyoperon", "sklearn"]
 
 
 def _loaded_after(code: str) -> list[str]:

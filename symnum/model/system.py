@@ -149,13 +149,13 @@ class _System:
             lhs, val = e.lhs, e.rhs
             target = None
             if isinstance(lhs, AppliedUndef) and str(lhs.func) in self.functions:
-                if lhs.args[0] == t0 or (lhs.args[0] == t and False):
+                if _at_time(lhs.args[0], t0):
                     target = str(lhs.func)
                     pts = lhs.args[1:]
             elif isinstance(lhs, sp.Subs) and isinstance(lhs.expr, sp.Derivative):
                 d = lhs.expr
                 if (isinstance(d.expr, AppliedUndef) and d.variables == (t,)
-                        and tuple(lhs.variables) == (t,) and lhs.point[0] == t0):
+                        and tuple(lhs.variables) == (t,) and _at_time(lhs.point[0], t0)):
                     name = str(d.expr.func)
                     if name in self.velocity:
                         target = self.velocity[name]
@@ -305,6 +305,16 @@ def _interval(sym, pair):
     if not flo < fhi:
         raise ModelError(f"the interval of {sym} must have lo < hi; got {pair!r}.")
     return (lo, hi)
+
+
+def _at_time(value, t0) -> bool:
+    """True when ``value`` is the start time ``t0`` (``0.0`` counts as ``0``)."""
+    if value == t0:
+        return True
+    try:
+        return bool(value.is_number) and float(value) == float(t0)
+    except (TypeError, ValueError):
+        return False
 
 
 def _guess_time(eqs):
