@@ -42,6 +42,8 @@ _NAMES = {
     "METHODS": "api",
     "roundtrip_error": "roundtrip",
     "to_system": "roundtrip",
+    "solve_like": "roundtrip",
+    "choose_method": "derivatives",
 }
 
 __all__ = sorted(_NAMES)

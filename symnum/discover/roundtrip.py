@@ -14,7 +14,7 @@ import sympy as sp
 
 from ..errors import DataError
 
-__all__ = ["to_system", "roundtrip_error"]
+__all__ = ["to_system", "solve_like", "roundtrip_error"]
 
 
 def _first(meas, name):
@@ -79,12 +79,31 @@ def _initial_state(problem, meas):
     return y0
 
 
+def solve_like(equations, meas, *, boundary=None, parameters=None, alg=None, rtol=1e-6,
+               atol=1e-8):
+    """Solve ``equations`` from ``meas``'s first snapshot, saved at its times.
+
+    Returns the :class:`~symnum.solvers.solution.Solution` (check ``sol.result``).
+    """
+    from ..discretize import discretize
+    from ..solvers import solve
+
+    system, method = to_system(equations, meas, boundary=boundary, parameters=parameters)
+    times = meas.coords[meas.t]
+    if method is None:
+        return solve(system, alg, rtol=rtol, atol=atol, saveat=times)
+    problem = discretize(system, method)
+    return solve(problem, alg, rtol=rtol, atol=atol, saveat=times,
+                 y0=_initial_state(problem, meas))
+
+
 def roundtrip_error(equations, held, *, boundary=None, parameters=None, alg=None,
                     rtol=1e-6, atol=1e-8):
     """Relative L2 error of a solve of ``equations`` against held-back measurements.
 
-    The solve starts from ``held``'s first snapshot and is saved at its times.
-    A solve that fails (blows up, runs out of steps) scores ``inf``.
+    The solve (:func:`solve_like`) starts from ``held``'s first snapshot and is
+    saved at its times. A solve that fails (blows up, runs out of steps) scores
+    ``inf``.
 
     Examples
     --------
@@ -97,18 +116,9 @@ def roundtrip_error(equations, held, *, boundary=None, parameters=None, alg=None
     >>> bool(err < 1e-6)
     True
     """
-    from ..discretize import discretize
-    from ..solvers import solve
-
-    system, method = to_system(equations, held, boundary=boundary, parameters=parameters)
-    times = held.coords[held.t]
-    if method is None:
-        sol = solve(system, alg, rtol=rtol, atol=atol, saveat=times)
-    else:
-        problem = discretize(system, method)
-        sol = solve(problem, alg, rtol=rtol, atol=atol, saveat=times,
-                    y0=_initial_state(problem, held))
-    if not sol.result.ok or len(sol.t) != len(times):
+    sol = solve_like(equations, held, boundary=boundary, parameters=parameters, alg=alg,
+                     rtol=rtol, atol=atol)
+    if not sol.result.ok or len(sol.t) != len(held.coords[held.t]):
         return float("inf")
     num = den = 0.0
     for name in held.names:

@@ -308,11 +308,13 @@ def _interval(sym, pair):
 
 
 def _at_time(value, t0) -> bool:
-    """True when ``value`` is the start time ``t0`` (``0.0`` counts as ``0``)."""
+    """True when ``value`` is the start time ``t0`` (``0.0`` counts as ``0``; a float
+    start time is matched to rounding, as the time span keeps it as a rational)."""
     if value == t0:
         return True
     try:
-        return bool(value.is_number) and float(value) == float(t0)
+        return bool(value.is_number) and abs(float(value) - float(t0)) <= 1e-12 * max(
+            1.0, abs(float(t0)))
     except (TypeError, ValueError):
         return False
 
