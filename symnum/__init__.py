@@ -16,7 +16,7 @@ from .model import Dirichlet, Neumann, ODESystem, PDESystem, Periodic, Robin
 from .solvers import (BDF, BS3, CVODE, DP5, LSODA, AutoSwitch, Radau, ReturnCode, Rodas4,
                       Rodas5P, Rosenbrock23, Solution, Tsit5, solve)
 
-from . import discover as _discover  # the subpackage; pysindy, pyoperon, torch load on first use
+from . import discover  # callable: sn.discover(meas, method=...); pysindy, pyoperon, torch load on first use
 from . import simplify as _simplify  # the subpackage; egglog loads on first call
 from .simplify import SimplifyError, SimplifyWarning
 
@@ -30,14 +30,9 @@ def expression_cost(expr, cost="cycles", dag=True):
     """Cost of ``expr`` under a model: :func:`symnum.simplify.cost.expression_cost`."""
     return _simplify.expression_cost(expr, cost, dag)
 
-def discover(measurements, method="sindy", **options):
-    """Governing equations from measurements: :func:`symnum.discover.api.discover` (same arguments)."""
-    return _discover.discover(measurements, method, **options)
-
-
 def __getattr__(name):
     if name == "Measurements":  # loaded on first use: keeps ``import symnum`` light
-        return _discover.Measurements
+        return discover.Measurements
     raise AttributeError(f"module 'symnum' has no attribute {name!r}")
 
 

@@ -17,13 +17,17 @@ method     estimator               what it does
                                    model; symbolic regression names it
 ========== ======================= =============================================
 
-Names load on first use, so ``import symnum`` pulls in neither pysindy nor
-pyoperon nor torch.
+The package itself is callable: ``sn.discover(meas, method="weak")`` is
+:func:`symnum.discover.api.discover`, and ``sn.discover.WeakSINDy`` is the
+estimator. Names load on first use, so ``import symnum`` pulls in neither
+pysindy nor pyoperon nor torch.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 _NAMES = {
     "Measurements": "measurements",
@@ -59,3 +63,15 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_NAMES))
+
+
+class _CallableModule(types.ModuleType):
+    """``symnum.discover`` called as a function runs :func:`symnum.discover.api.discover`."""
+
+    def __call__(self, measurements, method="sindy", **options):
+        from .api import discover
+
+        return discover(measurements, method, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -21,7 +21,8 @@ import sympy as sp
 
 import symnum as sn
 from symnum.discover.measurements import Measurements
-from symnum.discover.pinn import HiddenPINN, parse_equations, prune
+from symnum.discover.pinn import HiddenPINN, prune
+from symnum.discover.pinn_parse import parse_equations
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:Model contains no variables")  # SR of 3 gens

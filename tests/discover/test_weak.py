@@ -12,7 +12,8 @@ from symnum.discover.api import discover
 from symnum.discover.measurements import Measurements
 from symnum.discover.testfunctions import (auto_halfwidth, bump_matrices, default_centres,
                                            trapezoid_weights)
-from symnum.discover.weak import WeakSINDy, _project, strong_form
+from symnum.discover.weak import WeakSINDy, _project
+from symnum.discover.weak_library import strong_form
 
 t, x, y = sp.symbols("t x y")
 u = sp.Function("u")
