@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from symnum.discover.derivatives import choose_method, differentiate, estimate_noise
+from symnum.discover.derivatives import choose_method, differentiate, estimate_noise, savgol_window
 from symnum.errors import DataError
 
 # f and its first three derivatives
@@ -150,8 +150,94 @@ def test_auto_picks_fd_on_clean_and_smoothing_on_noisy_data():
     assert choose_method(y, x)[0] == "savgol"
     assert np.array_equal(differentiate(y, x), differentiate(y, x, method="savgol"))
     xn = _stretched(200)
-    assert choose_method(np.sin(xn), xn) == ("fd", {"accuracy": 2})
+    assert choose_method(np.sin(xn), xn) == ("fd", {"accuracy": 4})
     assert choose_method(np.sin(xn) + 0.01 * np.random.default_rng(0).normal(size=200), xn)[0] == "spline"
+
+
+def test_auto_takes_clean_data_on_a_coarse_uneven_grid_for_clean_data():
+    """Interpolation residuals that keep falling with the stencil size are signal, not noise."""
+    from symnum.discover.derivatives import NOISE_THRESHOLD, _noise_levels
+
+    for seed in (0, 1, 2):
+        x = np.sort(np.random.default_rng(seed).uniform(0, 2 * np.pi, 100))
+        x[0], x[-1] = 0.0, 2 * np.pi
+        y = np.sin(10 * x)  # 10 samples per wavelength, gaps up to ~5x the mean
+        levels = _noise_levels(y, 0, x)
+        assert min(levels) > NOISE_THRESHOLD * _rms(y)  # above the threshold: looks noisy ...
+        assert levels[-1] < 0.3 * levels[-2]  # ... but falls off with the stencil: signal
+        assert choose_method(y, x) == ("fd", {"accuracy": 4})
+        dy = 10 * np.cos(10 * x)
+        err = _rms(differentiate(y, x) - dy)
+        assert err < 0.15 and err < 0.05 * _rms(differentiate(y, x, method="spline") - dy)
+        noisy = y + 1e-2 * np.random.default_rng(9).normal(size=x.size)
+        assert choose_method(noisy, x)[0] == "spline"
+
+
+def _wavy(level, n=400, seed=1):
+    x = np.linspace(0, 2 * np.pi, n)
+    f = np.sin(3 * x) + 0.5 * np.cos(7 * x)
+    return x, f + level * _rms(f) * np.random.default_rng(seed).normal(size=n), \
+        3 * np.cos(3 * x) - 3.5 * np.sin(7 * x)
+
+
+def test_savgol_window_follows_the_noise_level():
+    windows = {p: [savgol_window(_wavy(lvl)[1], _wavy(lvl)[0], polyorder=p)
+                   for lvl in (0, 1e-3, 1e-2, 5e-2)] for p in (3, 5)}
+    assert windows[3][0] == 5 and windows[5][0] == 7  # clean: the narrowest window
+    for p in (3, 5):
+        assert all(a < b for a, b in zip(windows[p], windows[p][1:])), windows
+    assert all(a < b for a, b in zip(windows[3][1:], windows[5][1:]))  # order 5: less bias, wider
+    # a smoother signal (same noise) gets a wider window
+    x, y, _ = _wavy(1e-2)
+    assert savgol_window(np.sin(x) + 0.01 * np.random.default_rng(1).normal(size=x.size), x) > \
+        savgol_window(y, x)
+    # the default window is this one, with polynomial order 5, and close to the best fixed window
+    inner = slice(30, -30)
+    for lvl in (1e-3, 1e-2, 5e-2):
+        x, y, dy = _wavy(lvl)
+        auto = differentiate(y, x, method="savgol")
+        assert np.array_equal(auto, differentiate(y, x, method="savgol", polyorder=5,
+                                                  window=savgol_window(y, x)))
+        err = _rms((auto - dy)[inner])
+        best = min(_rms((differentiate(y, x, method="savgol", window=w, polyorder=5) - dy)[inner])
+                   for w in range(7, 121, 4))
+        assert err < 3 * best and err < 0.25 * _rms((differentiate(y, x, method="fd") - dy)[inner])
+    # higher derivative orders
+    assert savgol_window(y, x, order=2) >= 7 and savgol_window(y, x, order=4) >= 7
+
+
+def test_savgol_polyorder_option():
+    from scipy.signal import savgol_filter
+
+    x, y, _ = _wavy(1e-2)
+    h = x[1] - x[0]
+    for p, order in [(5, 1), (3, 1), (5, 2), (6, 3)]:
+        got = differentiate(y, x, order=order, method="savgol", window=21, polyorder=p)
+        assert np.allclose(got, savgol_filter(y, 21, p, deriv=order, delta=h))
+    # a given window keeps the old default order 3; too few samples fall back to 3
+    assert np.allclose(differentiate(y, x, method="savgol", window=21),
+                       savgol_filter(y, 21, 3, deriv=1, delta=h))
+    assert differentiate(np.arange(5.0) ** 2, np.arange(5.0), method="savgol").shape == (5,)
+    with pytest.raises(DataError, match="polyorder must be a positive integer"):
+        differentiate(y, x, method="savgol", polyorder=0)
+    with pytest.raises(DataError, match="larger than the polynomial order 5"):
+        differentiate(y, x, method="savgol", window=5, polyorder=5)
+
+
+@pytest.mark.parametrize("noise, rel", [(0.001, 0.01), (0.01, 0.05)])
+def test_sindy_recovers_noisy_burgers_with_the_default_derivatives(noise, rel):
+    """Space derivatives with the chosen window (order 5), the time one searched by SINDy."""
+    import sympy as sp
+    from pdefind import TRUTH, load
+
+    from symnum.discover.sindy import SINDy
+
+    (eq,) = SINDy().fit(load("burgers", noise=noise, seed=1)).equations_
+    got = {term: float(c) for c, term in (a.as_coeff_Mul() for a in sp.Add.make_args(eq.rhs))}
+    want = {term: float(c) for c, term in (a.as_coeff_Mul() for a in
+                                           sp.Add.make_args(TRUTH["burgers"]))}
+    assert set(got) == set(want), eq
+    assert all(abs(got[k] - v) <= rel * abs(v) for k, v in want.items()), (got, want)
 
 
 def test_order_zero_is_a_copy():
