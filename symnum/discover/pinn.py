@@ -42,6 +42,7 @@ import os
 import numpy as np
 import sympy as sp
 
+from .base import Estimator
 from ..errors import DataError, DiscoveryError
 from .pinn_parse import Hidden, Plan, parse_equations
 
@@ -172,7 +173,7 @@ def _learning_rate(lr):
     return schedule
 
 
-class HiddenPINN:
+class HiddenPINN(Estimator):
     """Learn the hidden terms of known equations with a PINN, then name them by symbolic regression.
 
     Parameters

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .base import Estimator
 from ..errors import DataError, DiscoveryError
 from .library import candidate_terms, flatten, term_grids
 from .select import check_options, sparse_fit
@@ -38,7 +39,7 @@ def _round(c, digits=6):
     return float(f"{c:.{digits}g}")
 
 
-class SINDy:
+class SINDy(Estimator):
     """Sparse identification of ``du/dt = f(u, u_x, ...)`` from measurements.
 
     Parameters

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from .base import Estimator
 from ..errors import DataError, DiscoveryError
 from .sr_engines import (LOSS_FLOOR, check_operators, clean, complexity, evaluate, front_of,
                          resolve_engine, run_engine, scored, select, simplified)
@@ -207,7 +208,7 @@ def _options(engine, operators, max_length, generations, population_size, max_ti
 TRIM_FRACTION = 0.05
 
 
-class SymbolicRegression:
+class SymbolicRegression(Estimator):
     """Symbolic regression of each field's time derivative: ``du/dt = f(u, u_x, ...)``.
 
     The target is ``meas.derivative(name, t, method=derivative)``; the features

@@ -33,6 +33,7 @@ import numbers
 import numpy as np
 import sympy as sp
 
+from .base import Estimator
 from ..errors import DataError, DiscoveryError
 from .testfunctions import (MIN_SUPPORT_SAMPLES, auto_halfwidth, bump_matrices, default_centres,
                             time_test_functions)
@@ -52,7 +53,7 @@ _MIN_ROWS = 200
 _P_TIME, _P_TIME_SPLINE = 5, 3
 
 
-class WeakSINDy:
+class WeakSINDy(Estimator):
     """Weak-form SINDy estimator (scikit-learn conventions).
 
     Parameters

@@ -105,3 +105,16 @@ def test_round_trip_refuses_scattered_data():
 def test_prose_is_reported_as_not_available_yet():
     with pytest.raises(sn.DiscoveryError, match="'prose' is not available"):
         estimator("prose")
+
+
+@pytest.mark.parametrize("method", ["sindy", "weak", "sr", "pinn"])
+def test_estimators_clone_and_set_params_like_scikit_learn(method):
+    from sklearn.base import clone
+
+    est = estimator(method)
+    params = est.get_params()
+    assert params and clone(est).get_params() == params
+    name = next(iter(params))
+    assert est.set_params(**{name: params[name]}) is est
+    with pytest.raises(sn.DiscoveryError, match=r"has no parameter\(s\) bogus; its parameters are"):
+        est.set_params(bogus=1)
