@@ -269,7 +269,8 @@ class WeakSINDy(Estimator):
     def _check_compatible(self, meas):
         if not getattr(meas, "gridded", False):
             raise DataError("weak SINDy integrates over a grid; got scattered measurements. Use "
-                            "method=\"pinn\" (or interpolate the points to a grid).")
+                            "method=\"pinn\" (or interpolate the points to a grid: "
+                            "meas.to_grid({t: nt, x: nx})).")
         if list(meas.names) != self._names or meas.t != self._t or list(meas.space) != self._space:
             raise DataError(f"measurements with fields {list(meas.names)}, time {meas.t} and space "
                             f"{list(meas.space)} do not match the first data set (fields "
@@ -372,7 +373,8 @@ def _as_list(measurements):
             raise DataError(f"fit takes Measurements (or a list of them); got {type(meas).__name__}.")
         if not meas.gridded:
             raise DataError("weak SINDy integrates over a grid; got scattered measurements. Use "
-                            "method=\"pinn\" (or interpolate the points to a grid).")
+                            "method=\"pinn\" (or interpolate the points to a grid: "
+                            "meas.to_grid({t: nt, x: nx})).")
     return data
 
 

@@ -236,3 +236,33 @@ def test_from_solution_rejects_batches():
 
     with pytest.raises(DataError, match="batch of 4 trajectories"):
         Measurements.from_solution(Batch())
+
+
+def test_scattered_points_to_grid_then_weak_form_discovery():
+    # two decaying modes of the heat equation u_t = u_xx (one mode alone also fits u_t = -u)
+    ts_, xs_ = sp.symbols("t x")
+    rng = np.random.default_rng(3)
+    T, X = rng.uniform(0, 1, 30000), rng.uniform(0, 2 * np.pi, 30000)
+    field = np.exp(-T) * np.sin(X) + np.exp(-4 * T) * np.cos(2 * X)
+    meas = Measurements({"u": field}, {ts_: T, xs_: X}, scattered=True)
+    grid = meas.to_grid({ts_: 41, xs_: 81}, method="cubic")
+    assert grid.gridded and grid.shape == (41, 81)
+    from symnum.discover.weak import WeakSINDy
+
+    found = WeakSINDy(derivative_order=2).fit(grid).equations_[0]
+    terms = {k: float(v) for k, v in sp.expand(found.rhs).as_coefficients_dict().items()}
+    u_ = sp.Function("u")(ts_, xs_)
+    assert set(terms) == {u_.diff(xs_, 2)} and abs(terms[u_.diff(xs_, 2)] - 1) < 0.05, found
+
+
+def test_to_grid_errors():
+    t_, x_ = sp.symbols("t x")
+    pts = np.linspace(0, 1, 10)
+    scattered = Measurements({"u": pts}, {t_: pts, x_: pts[::-1].copy()}, scattered=True)
+    with pytest.raises(DataError, match="every axis"):
+        scattered.to_grid({t_: 5})
+    with pytest.raises(DataError, match="'linear' or 'cubic'"):
+        scattered.to_grid({t_: 5, x_: 5}, method="spline")
+    gridded = Measurements({"u": np.zeros((4, 5))}, {t_: np.arange(4.0), x_: np.arange(5.0)})
+    with pytest.raises(DataError, match="already gridded"):
+        gridded.to_grid({t_: 5, x_: 5})
