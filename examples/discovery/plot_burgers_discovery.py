@@ -58,7 +58,7 @@ a.set(xlabel="x", ylabel="t", title=f"training data, {100 * NOISE:.0f} % noise")
 for k in (0, len(held.coords[t]) // 2, -1):
     b.plot(sol.grid[x], again["u"][k], label=f"t={held.coords[t][k]:.2f}")
     b.plot(sol.grid[x][::4], held.values["u"][k][::4], "k.", ms=2)
-b.set(xlabel="x", ylabel="u", title="held back: data (dots), discovered model (lines)")
+b.set(xlabel="x", ylabel="u", title="held back: data (dots), found model (lines)")
 b.legend(fontsize=7)
 out = os.environ.get("SYMNUM_GALLERY_OUT")
 if out:
