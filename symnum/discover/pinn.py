@@ -42,8 +42,8 @@ import os
 import numpy as np
 import sympy as sp
 
-from .base import Estimator
 from ..errors import DataError, DiscoveryError
+from .base import Estimator
 from .pinn_parse import Hidden, Plan, parse_equations
 
 __all__ = ["HiddenPINN", "parse_equations", "Plan", "Hidden"]

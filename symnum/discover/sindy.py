@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .base import Estimator
 from ..errors import DataError, DiscoveryError
+from .base import Estimator
 from .library import candidate_terms, flatten, term_grids
 from .select import check_options, sparse_fit
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from .base import Estimator
 from ..errors import DataError, DiscoveryError
+from .base import Estimator
 from .sr_engines import (LOSS_FLOOR, check_operators, clean, complexity, evaluate, front_of,
                          resolve_engine, run_engine, scored, select, simplified)
 
