@@ -309,10 +309,11 @@ class WeakSINDy(Estimator):
             if i == 0:  # time: few or irregular snapshots -> spline quadrature
                 width = halfwidth[a] / length if halfwidth is not None else self._width.get(a)
                 p = self.p_.get(a, _P_TIME)
-                h, quad[a] = time_test_functions(arrays, y, i, p, f"axis {a}", width)
+                ode = not self._space  # ODE rule for the spline width: see time_test_functions
+                h, quad[a] = time_test_functions(arrays, y, i, p, f"axis {a}", width, ode)
                 if quad[a] == "spline" and a not in self.p_:
                     p = _P_TIME_SPLINE
-                    h = time_test_functions(arrays, y, i, p, f"axis {a}", width)[0]
+                    h = time_test_functions(arrays, y, i, p, f"axis {a}", width, ode)[0]
                 ps[a] = p
             elif halfwidth is not None:
                 h = halfwidth[a]

@@ -269,3 +269,20 @@ def test_ode_errors_and_unfitted_model():
     other = Measurements({"w": np.exp(-ts)}, coords={t: ts})
     with pytest.raises(sn.DataError, match=r"fields \['w'\].*do not match"):
         fitted.score(other)
+
+
+def test_ode_time_width_follows_the_spectrum_only_on_resolved_irregular_records():
+    from symnum.discover.testfunctions import ODE_SPECTRAL_FRACTION, time_test_functions
+
+    rng = np.random.default_rng(0)
+    for n, resolved in [(500, True), (60, False)]:
+        ts = np.sort(np.r_[0.0, 20.0, rng.uniform(0, 20, n - 2)])
+        v = [np.sin(ts) + 0.3 * np.cos(2.3 * ts)]
+        h_pde, q_pde = time_test_functions(v, ts, 0, 3)
+        h_ode, q_ode = time_test_functions(v, ts, 0, 3, ode=True)
+        assert q_pde == q_ode == "spline"
+        if resolved:  # several times the capped width, half the spectral one
+            spectral = auto_halfwidth(v, ts, 0, 3, min_std=0.0)
+            assert h_ode == pytest.approx(ODE_SPECTRAL_FRACTION * spectral) and h_ode > 3 * h_pde
+        else:         # coarse record: the capped rule, as for PDEs
+            assert h_ode == h_pde
