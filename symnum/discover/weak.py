@@ -33,8 +33,8 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from .base import Estimator
 from ..errors import DataError, DiscoveryError
+from .base import Estimator
 from .testfunctions import (MIN_SUPPORT_SAMPLES, auto_halfwidth, bump_matrices, default_centres,
                             time_test_functions)
 from .weak_library import _library, strong_form
