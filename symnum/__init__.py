@@ -17,18 +17,13 @@ from .solvers import (BDF, BS3, CVODE, DP5, LSODA, AutoSwitch, Radau, ReturnCode
                       Rodas5P, Rosenbrock23, Solution, Tsit5, solve)
 
 from . import discover  # callable: sn.discover(meas, method=...); pysindy, pyoperon, torch load on first use
-from . import simplify as _simplify  # the subpackage; egglog loads on first call
+from . import simplify  # callable: sn.simplify(expr, cost, ...); egglog loads on first call
 from .simplify import SimplifyError, SimplifyWarning
-
-
-def simplify(expr, cost="cycles", **options):
-    """E-graph simplification: :func:`symnum.simplify.api.simplify` (same arguments)."""
-    return _simplify.simplify(expr, cost, **options)
 
 
 def expression_cost(expr, cost="cycles", dag=True):
     """Cost of ``expr`` under a model: :func:`symnum.simplify.cost.expression_cost`."""
-    return _simplify.expression_cost(expr, cost, dag)
+    return simplify.expression_cost(expr, cost, dag)
 
 def __getattr__(name):
     if name == "Measurements":  # loaded on first use: keeps ``import symnum`` light

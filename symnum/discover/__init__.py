@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-import types
+
+from .._callable import CallableModule
 
 _NAMES = {
     "Measurements": "measurements",
@@ -65,13 +66,5 @@ def __dir__():
     return sorted(set(globals()) | set(_NAMES))
 
 
-class _CallableModule(types.ModuleType):
-    """``symnum.discover`` called as a function runs :func:`symnum.discover.api.discover`."""
-
-    def __call__(self, measurements, method="sindy", **options):
-        from .api import discover
-
-        return discover(measurements, method, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+__call_target__ = "api:discover"
+sys.modules[__name__].__class__ = CallableModule

@@ -1,5 +1,8 @@
 """E-graph simplification of SymPy expressions under CPU-cost models (egglog).
 
+The package is callable: ``sn.simplify(expr, cost, **options)`` is
+:func:`symnum.simplify.api.simplify`.
+
 Examples
 --------
 >>> import sympy as sp
@@ -10,6 +13,9 @@ Examples
 True
 """
 
+import sys
+
+from .._callable import CallableModule
 from .errors import SimplifyError, SimplifyWarning
 
 # egglog (a compiled extension) loads on first use, not when symnum is imported
@@ -29,3 +35,6 @@ def __getattr__(name):
 
 __all__ = ["simplify", "expression_cost", "Report", "SimplifyError", "SimplifyWarning",
            "CYCLES", "OPS", "GROUPS"]
+
+__call_target__ = "api:simplify"
+sys.modules[__name__].__class__ = CallableModule
