@@ -37,12 +37,13 @@ def estimator(method="sindy", **options):
                              f"{', '.join(repr(m) for m in METHODS)}.")
     module, name = METHODS[method]
     try:
-        cls = getattr(importlib.import_module(f"symnum.discover.{module}"), name)
+        cls = getattr(importlib.import_module(f"symnum.discover.{module}"), name, None)
     except ModuleNotFoundError as exc:
-        if exc.name == f"symnum.discover.{module}":
-            raise DiscoveryError(f"method {method!r} is not available in this version of "
-                                 "symnum.") from None
-        raise
+        if exc.name != f"symnum.discover.{module}":
+            raise
+        cls = None
+    if cls is None:
+        raise DiscoveryError(f"method {method!r} is not available in this version of symnum.")
     params = inspect.signature(cls).parameters
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     unknown = sorted(set(options) - set(params))

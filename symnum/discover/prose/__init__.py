@@ -1,0 +1,1 @@
+"""PROSE-style symbol encoding of ODE systems (prefix tokens, no torch): see :mod:`.tokens`."""
