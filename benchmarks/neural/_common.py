@@ -92,6 +92,46 @@ def run_jobs(script: Path, jobs: list, workdir: Path, extra: list, parallel: int
                     print((workdir / f"{arm}_s{seed}.log").read_text()[-3000:])
 
 
+def add_launch_args(p, steps: int, workdir: str, quick_steps: int) -> None:
+    """The command-line options every training benchmark shares (``--quick``: ``quick_steps``, seed 0)."""
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--seeds", default="0,1")
+    p.add_argument("--arms", default=",".join(ARMS))
+    p.add_argument("--quick", action="store_true", help=f"{quick_steps} steps, seed 0")
+    p.add_argument("--parallel", type=int, default=2)
+    p.add_argument("--workdir", type=Path, default=Path(workdir))
+    p.add_argument("--aggregate-only", action="store_true")
+    p.add_argument("--worker", action="store_true")
+    p.add_argument("--arm")
+    p.add_argument("--seed", type=int)
+    p.set_defaults(quick_steps=quick_steps)
+
+
+def launch(args, script: Path, extra: list):
+    """Train every (arm, seed) in worker processes unless ``--aggregate-only``; return
+    ``(arms, runs)`` read back from the work directory."""
+    arms, seeds = args.arm_list, args.seed_list
+    if not args.aggregate_only:
+        for old in args.workdir.glob("*"):
+            old.unlink()
+        jobs = [(a, s) for s in seeds for a in arms]
+        t0 = time.perf_counter()
+        run_jobs(script, jobs, args.workdir, ["--steps", str(args.steps), *extra], args.parallel)
+        print(f"training phase: {time.perf_counter() - t0:.0f} s")
+    return arms, [r for r in read_runs(args.workdir) if r["arm"] in arms]
+
+
+def parse_launch_args(p):
+    """Parse, apply ``--quick``, split ``arm_list``/``seed_list`` and create the work directory."""
+    args = p.parse_args()
+    if args.quick:
+        args.steps, args.seeds = args.quick_steps, "0"
+    args.arm_list = args.arms.split(",")
+    args.seed_list = [int(s) for s in args.seeds.split(",")]
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    return args
+
+
 def read_runs(workdir: Path) -> list:
     rows = []
     for p in sorted(workdir.glob("*.jsonl")):

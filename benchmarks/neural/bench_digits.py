@@ -142,33 +142,11 @@ def measure_predictions(runs, workdir):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--seeds", default="0,1")
-    p.add_argument("--arms", default=",".join(C.ARMS))
-    p.add_argument("--quick", action="store_true", help="300 steps, seed 0")
-    p.add_argument("--parallel", type=int, default=2)
-    p.add_argument("--workdir", type=Path, default=Path("/tmp/symnum_bench_neural_digits"))
-    p.add_argument("--aggregate-only", action="store_true")
-    p.add_argument("--worker", action="store_true")
-    p.add_argument("--arm")
-    p.add_argument("--seed", type=int)
-    args = p.parse_args()
-    if args.quick:
-        args.steps, args.seeds = 300, "0"
-    args.workdir.mkdir(parents=True, exist_ok=True)
+    C.add_launch_args(p, steps=1000, workdir="/tmp/symnum_bench_neural_digits", quick_steps=300)
+    args = C.parse_launch_args(p)
     if args.worker:
         return worker(args)
-    arms = args.arms.split(",")
-    seeds = [int(s) for s in args.seeds.split(",")]
-    if not args.aggregate_only:
-        for old in args.workdir.glob("*"):
-            old.unlink()
-        jobs = [(a, s) for s in seeds for a in arms]
-        t0 = time.perf_counter()
-        C.run_jobs(Path(__file__).resolve(), jobs, args.workdir, ["--steps", str(args.steps)],
-                   args.parallel)
-        print(f"training phase: {time.perf_counter() - t0:.0f} s")
-    runs = [r for r in C.read_runs(args.workdir) if r["arm"] in arms]
+    arms, runs = C.launch(args, Path(__file__).resolve(), [])
     runs = measure_predictions(runs, args.workdir)
     metrics = ["test_acc", "train_acc", "test_nfe", "pred_ms", "train_s", "train_nfe",
                "train_nfe_reg"]
@@ -194,7 +172,7 @@ def main():
         "test acc >= vanilla - 1 pt")
     print("\ntargets (vs vanilla, means over seeds):")
     print("\n".join(lines))
-    write_json("neural_digits", rows, runs=runs, steps=steps, seeds=seeds,
+    write_json("neural_digits", rows, runs=runs, steps=steps, seeds=args.seed_list,
                local_policy=C.LOCAL_POLICY, rtol=RTOL, atol=ATOL, dtype="float64",
                targets={a: {k: bool(v) for k, v in c.items()} for a, c in per_arm.items()},
                ernode_all_targets=er, local_all_targets=loc,

@@ -143,40 +143,18 @@ def measure_predictions(runs, workdir):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=500)
+    C.add_launch_args(p, steps=500, workdir="/tmp/symnum_bench_neural_spiral", quick_steps=200)
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--rtol", type=float, default=RTOL)
     p.add_argument("--atol", type=float, default=ATOL)
     p.add_argument("--weight-scale", type=float, default=1.0,
                    help="multiply every regularization weight (sensitivity runs)")
-    p.add_argument("--seeds", default="0,1")
-    p.add_argument("--arms", default=",".join(C.ARMS))
-    p.add_argument("--quick", action="store_true", help="200 steps, seed 0")
-    p.add_argument("--parallel", type=int, default=2)
-    p.add_argument("--workdir", type=Path, default=Path("/tmp/symnum_bench_neural_spiral"))
-    p.add_argument("--aggregate-only", action="store_true")
-    p.add_argument("--worker", action="store_true")
-    p.add_argument("--arm")
-    p.add_argument("--seed", type=int)
-    args = p.parse_args()
-    if args.quick:
-        args.steps, args.seeds = 200, "0"
-    args.workdir.mkdir(parents=True, exist_ok=True)
+    args = C.parse_launch_args(p)
     if args.worker:
         return worker(args)
-    arms = args.arms.split(",")
-    seeds = [int(s) for s in args.seeds.split(",")]
-    if not args.aggregate_only:
-        for old in args.workdir.glob("*"):
-            old.unlink()
-        jobs = [(a, s) for s in seeds for a in arms]
-        t0 = time.perf_counter()
-        C.run_jobs(Path(__file__).resolve(), jobs, args.workdir,
-                   ["--steps", str(args.steps), "--lr", str(args.lr), "--rtol",
-                    str(args.rtol), "--atol", str(args.atol),
-                    "--weight-scale", str(args.weight_scale)], args.parallel)
-        print(f"training phase: {time.perf_counter() - t0:.0f} s")
-    runs = [r for r in C.read_runs(args.workdir) if r["arm"] in arms]
+    arms, runs = C.launch(args, Path(__file__).resolve(),
+                          ["--lr", str(args.lr), "--rtol", str(args.rtol), "--atol",
+                           str(args.atol), "--weight-scale", str(args.weight_scale)])
     runs = measure_predictions(runs, args.workdir)
     agg = C.aggregate(runs, ["test_mse", "train_mse", "forecast_mse", "test_nfe", "pred_ms",
                              "train_s", "train_nfe", "train_nfe_reg"], arms)
@@ -210,7 +188,8 @@ def main():
     print("\n".join(lines))
     scale = runs[0].get("weight_scale", 1.0)
     name = "neural_spiral" if scale == 1.0 else f"neural_spiral_wscale{scale:g}"
-    write_json(name, rows, weight_scale=scale, runs=runs, steps=steps, lr=lr, seeds=seeds,
+    write_json(name, rows, weight_scale=scale, runs=runs, steps=steps, lr=lr,
+               seeds=args.seed_list,
                local_policy=C.LOCAL_POLICY, rtol=runs[0]["rtol"], atol=runs[0]["atol"],
                dtype="float64",
                test_definition="MSE at the 29 midpoints between the 30 training times in "
