@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import inspect
 
-from ..errors import DiscoveryError
+from ..errors import DataError, DiscoveryError
 
-__all__ = ["Estimator"]
+__all__ = ["Estimator", "datasets"]
 
 
 class Estimator:
@@ -46,3 +46,23 @@ class Estimator:
         for name, value in params.items():
             setattr(self, name, value)
         return self
+
+
+def datasets(measurements, who):
+    """One :class:`~symnum.discover.measurements.Measurements` or a list of them (several
+    trajectories) as a checked, non-empty list with the same fields, time and axes.
+
+    ``who`` names the caller in the error, e.g. ``"SINDy.fit"``.
+    """
+    from .measurements import Measurements
+
+    items = list(measurements) if isinstance(measurements, (list, tuple)) else [measurements]
+    if not items or not all(isinstance(m, Measurements) for m in items):
+        raise DataError(f"{who} needs a Measurements or a non-empty list of them; got "
+                        f"{type(measurements).__name__}.")
+    first = items[0]
+    for m in items[1:]:
+        if m.names != first.names or set(m.axes) != set(first.axes) or m.t != first.t:
+            raise DataError(f"all trajectories must have the same fields and coordinates; got "
+                            f"{first.names} on {first.axes} and {m.names} on {m.axes}.")
+    return items

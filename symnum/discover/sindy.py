@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..errors import DataError, DiscoveryError
-from .base import Estimator
+from ..errors import DiscoveryError
+from .base import Estimator, datasets
 from .library import candidate_terms, flatten, term_grids
 from .select import check_options, sparse_fit
 
@@ -177,18 +177,7 @@ class SINDy(Estimator):
 
     @staticmethod
     def _as_list(meas):
-        from .measurements import Measurements
-
-        items = list(meas) if isinstance(meas, (list, tuple)) else [meas]
-        if not items or not all(isinstance(m, Measurements) for m in items):
-            raise DataError(f"SINDy.fit needs a Measurements or a non-empty list of them; got "
-                            f"{type(meas).__name__}.")
-        first = items[0]
-        for m in items[1:]:
-            if m.names != first.names or set(m.axes) != set(first.axes) or m.t != first.t:
-                raise DataError(f"all trajectories must have the same fields and coordinates; got "
-                                f"{first.names} on {first.axes} and {m.names} on {m.axes}.")
-        return items
+        return datasets(meas, "SINDy.fit")
 
     # -- estimator API ---------------------------------------------------------
     def fit(self, meas):

@@ -33,7 +33,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DataError, DiscoveryError
-from .base import Estimator
+from .base import Estimator, datasets
 from .sr_engines import (LOSS_FLOOR, check_operators, clean, complexity, evaluate, front_of,
                          resolve_engine, run_engine, scored, select, simplified)
 
@@ -314,15 +314,9 @@ class SymbolicRegression(Estimator):
     def fit(self, meas):
         """Search one formula per field of ``meas`` (a Measurements or a list of them)."""
         from .library import flatten
-        from .measurements import Measurements
 
-        items = list(meas) if isinstance(meas, (list, tuple)) else [meas]
-        if not items or not all(isinstance(m, Measurements) for m in items):
-            raise DataError(f"SymbolicRegression.fit needs a Measurements or a non-empty list of "
-                            f"them; got {type(meas).__name__}.")
+        items = datasets(meas, "SymbolicRegression.fit")
         first = items[0]
-        if any(m.names != first.names or m.axes != first.axes for m in items[1:]):
-            raise DataError("all trajectories must have the same fields and coordinates.")
         if isinstance(self.max_samples, bool) or not isinstance(self.max_samples, (int, np.integer)) \
                 or self.max_samples < 10:
             raise DiscoveryError(f"max_samples={self.max_samples!r} must be an integer >= 10.")

@@ -34,7 +34,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DataError, DiscoveryError
-from .base import Estimator
+from .base import Estimator, datasets
 from .testfunctions import (MIN_SUPPORT_SAMPLES, auto_halfwidth, bump_matrices, default_centres,
                             time_test_functions)
 from .weak_library import _library, strong_form
@@ -366,12 +366,8 @@ def _project(f, mats):
 
 
 def _as_list(measurements):
-    data = list(measurements) if isinstance(measurements, (list, tuple)) else [measurements]
-    if not data:
-        raise DataError("fit got an empty list of measurements.")
+    data = datasets(measurements, "WeakSINDy.fit")
     for meas in data:
-        if not hasattr(meas, "values") or not hasattr(meas, "coords"):
-            raise DataError(f"fit takes Measurements (or a list of them); got {type(meas).__name__}.")
         if not meas.gridded:
             raise DataError("weak SINDy integrates over a grid; got scattered measurements. Use "
                             "method=\"pinn\" (or interpolate the points to a grid: "
