@@ -71,6 +71,9 @@ class SINDy(Estimator):
         non-periodic axis; none on periodic ones.
     derivative_options : dict, optional
         Passed to the differentiation (``window=``, ``smoothing=``, ``accuracy=``).
+    fields : str or list of str, optional
+        Fit equations for these fields only (the library may still use every
+        field); default all.
 
     Notes
     -----
@@ -99,7 +102,7 @@ class SINDy(Estimator):
 
     def __init__(self, degree=2, derivative_order=None, terms=None, threshold="auto",
                  optimizer="stlsq", derivative="auto", x_terms=(), extra=(), bias=True,
-                 max_terms=None, trim="auto", derivative_options=None):
+                 max_terms=None, trim="auto", derivative_options=None, fields=None):
         self.degree = degree
         self.derivative_order = derivative_order
         self.terms = terms
@@ -112,6 +115,7 @@ class SINDy(Estimator):
         self.max_terms = max_terms
         self.trim = trim
         self.derivative_options = derivative_options
+        self.fields = fields
 
     # -- helpers ---------------------------------------------------------------
     def _options(self):
@@ -145,6 +149,16 @@ class SINDy(Estimator):
                 out[a] = max(0, (n - 3) // 2)
         return out
 
+    def _fields(self, meas):
+        if self.fields is None:
+            return list(meas.names)
+        fields = [self.fields] if isinstance(self.fields, str) else list(self.fields)
+        unknown = [f for f in fields if f not in meas.names]
+        if unknown or not fields:
+            raise DiscoveryError(f"fields={self.fields!r}: the measurements have fields "
+                                 f"{', '.join(meas.names)}.")
+        return fields
+
     def _opts(self, window):
         opts = dict(self._options())
         if window is not None:
@@ -159,7 +173,7 @@ class SINDy(Estimator):
     def _targets(self, items, window=None, trim_window=None):
         return np.vstack([np.column_stack([
             flatten(m, m.derivative(n, m.t, method=self.derivative, **self._opts(window)),
-                    self._trim(m, trim_window or window)) for n in m.names]) for m in items])
+                    self._trim(m, trim_window or window)) for n in self.names_]) for m in items])
 
     def _windows(self, items, terms):
         """Time-derivative smoothing windows to compare, or [] when there is no smoothing."""
@@ -195,7 +209,7 @@ class SINDy(Estimator):
             terms = candidate_terms(first, self.degree, self.derivative_order, self.x_terms,
                                     self.bias, self.extra)
         self.terms_ = terms
-        self.names_ = list(first.names)
+        self.names_ = self._fields(first)
         self.windows_ = self._choose_windows(items, terms)
         self.selection_ = {}
         self.coefficients_ = np.zeros((len(self.names_), len(terms)))
@@ -232,13 +246,13 @@ class SINDy(Estimator):
         """
         windows = self._windows(items, terms)
         if len(windows) < 2:
-            return {name: (windows or [None])[0] for name in items[0].names}
+            return {name: (windows or [None])[0] for name in self.names_}
         theta = self._library(items, terms, windows[-1])
         reference = self._targets(items, windows[0], windows[-1])
-        scores = {name: {} for name in items[0].names}
+        scores = {name: {} for name in self.names_}
         for window in windows:
             ys = self._targets(items, window, windows[-1])
-            for i, name in enumerate(items[0].names):
+            for i, name in enumerate(self.names_):
                 try:
                     fit = self._fit(theta, ys[:, i], name)
                 except DiscoveryError:

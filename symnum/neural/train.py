@@ -59,6 +59,10 @@ class Trainer:
         Newest checkpoints kept (older ones are deleted).
     progress : bool
         Show a tqdm progress bar (loss, and NFE when the model has ``stats``).
+    scheduler : torch.optim.lr_scheduler.LRScheduler, optional
+        Stepped after every optimizer step; its state is checkpointed.
+    clip : float, optional
+        Clip the gradient norm to this value before each step.
 
     Attributes
     ----------
@@ -69,7 +73,7 @@ class Trainer:
     """
 
     def __init__(self, model, optimizer, loss_fn, *, checkpoint_dir=None, every: int = 100,
-                 keep: int = 2, progress: bool = True):
+                 keep: int = 2, progress: bool = True, scheduler=None, clip: float | None = None):
         if not isinstance(model, torch.nn.Module):
             raise NeuralTypeError(f"model={model!r} ({type(model).__name__}) is not a "
                                   "torch.nn.Module")
@@ -80,7 +84,10 @@ class Trainer:
                               "e.g. every=100, keep=2")
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        if clip is not None and not (isinstance(clip, (int, float)) and clip > 0):
+            raise NeuralError(f"clip={clip!r} must be a positive number or None")
         self.every, self.keep, self.progress = every, keep, progress
+        self.scheduler, self.clip = scheduler, clip
         self.step = 0
         self.history: list = []
 
@@ -100,6 +107,8 @@ class Trainer:
                  "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                  "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state(),
                  "python_rng": random.getstate()}
+        if self.scheduler is not None:
+            state["scheduler"] = self.scheduler.state_dict()
         path = self.dir / f"step_{self.step:08d}.pt"
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         torch.save(state, tmp)
@@ -119,6 +128,8 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
         np.random.set_state(state["numpy_rng"])
         random.setstate(state["python_rng"])
+        if self.scheduler is not None and "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
         self.step, self.history = int(state["step"]), list(state["history"])
         return True
 
@@ -139,7 +150,11 @@ class Trainer:
                 self.optimizer.zero_grad()
                 loss = self.loss_fn(self.model, self.step)
                 loss.backward()
+                if self.clip is not None:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
                 self.optimizer.step()
+                if self.scheduler is not None:
+                    self.scheduler.step()
                 stats = getattr(self.model, "stats", None)
                 entry = {"step": self.step, "loss": float(loss.detach()),
                          "nfe": getattr(stats, "nfe", None)}
