@@ -15,6 +15,8 @@ method     estimator               what it does
                                    derivative (Operon, or PySR with Julia)
 ``pinn``   :class:`HiddenPINN`     a PINN learns a missing term of a known
                                    model; symbolic regression names it
+``prose``  :class:`PROSE`          a pretrained transformer writes the equations
+                                   of a short trajectory; refitted on the data
 ========== ======================= =============================================
 
 The package itself is callable: ``sn.discover(meas, method="weak")`` is
@@ -42,6 +44,7 @@ _NAMES = {
     "SymbolicRegression": "sr",
     "symbolic_regression": "sr",
     "HiddenPINN": "pinn",
+    "PROSE": "prose",
     "discover": "api",
     "estimator": "api",
     "METHODS": "api",

@@ -61,16 +61,19 @@ def discover(measurements, method="sindy", **options):
     ----------
     measurements : Measurements or list of Measurements
         The data (several trajectories as a list, where the method allows).
-    method : {"sindy", "weak", "sr", "pinn"}
+    method : {"sindy", "weak", "sr", "pinn", "prose"}
         ``"sindy"``: sparse regression on estimated derivatives (PDE-FIND for
         space-time fields); ``"weak"``: the same on the weak form, for noisy
         data; ``"sr"``: symbolic regression; ``"pinn"``: a PINN learns the
-        missing term of a known model (pass ``equations=``).
+        missing term of a known model (pass ``equations=``); ``"prose"``: a
+        pretrained transformer reads the first two time units of a 1- to 3-state
+        ODE trajectory and writes its equations, refitted on all the data.
     **options
         Passed to the estimator (:class:`~symnum.discover.sindy.SINDy`,
         :class:`~symnum.discover.weak.WeakSINDy`,
         :class:`~symnum.discover.sr.SymbolicRegression`,
-        :class:`~symnum.discover.pinn.HiddenPINN`).
+        :class:`~symnum.discover.pinn.HiddenPINN`,
+        :class:`~symnum.discover.prose.estimator.PROSE`).
 
     Returns
     -------

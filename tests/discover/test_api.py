@@ -102,9 +102,12 @@ def test_round_trip_refuses_scattered_data():
         to_system([sp.Eq(u(t, x).diff(t), u(t, x))], meas)
 
 
-def test_prose_is_reported_as_not_available_yet():
-    with pytest.raises(sn.DiscoveryError, match="'prose' is not available"):
-        estimator("prose")
+def test_prose_estimator_and_its_options():
+    est = estimator("prose", refit="sparse")
+    assert type(est).__name__ == "PROSE" and est.get_params()["refit"] == "sparse"
+    assert sn.discover.PROSE is type(est)
+    with pytest.raises(sn.DiscoveryError, match="does not take option.*threshold"):
+        estimator("prose", threshold=0.1)
 
 
 @pytest.mark.parametrize("method", ["sindy", "weak", "sr", "pinn"])
