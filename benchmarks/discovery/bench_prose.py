@@ -23,7 +23,7 @@ Part 2, the same noisy data (1 %, 192 samples on t in [0, 6]) given to each meth
 * ``prose``: ``sn.discover(meas, method="prose")`` (structure from the model, coefficients
   refitted by least squares on that structure);
 * ``sindy``: ``sn.discover(meas, method="sindy", degree=3)`` (cross-validated sparsity);
-* ``operon``: ``sn.discover(meas, method="sr", engine="operon", max_time=...)``, the simplest
+* ``operon``: ``sn.discover(meas, method="sr", engine="pyoperon", max_time=...)``, the simplest
   formula on the Pareto front within 1 % of the best error (symbolic regression picks the structure
   itself, with no library).
 
@@ -82,11 +82,13 @@ def model_metrics(model, data, noises, sources):
 
 
 def prediction_time(model, data, n=50):
-    """Seconds per system, batch of one: window + decoding + forecast on t in [2, 6]."""
+    """Seconds per system, batch of one: window + decoding + forecast on t in [2, 6]
+    (one torch thread, as :meth:`ProseModel.generate` uses)."""
     import torch
 
     from symnum.discover.prose import inference
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     t = data["t"]
     times = []
@@ -96,7 +98,7 @@ def prediction_time(model, data, n=50):
         w = inference.window(t, data["y"][i, :, :d])
         inference.run(model, [w], query=t[t >= inference.T_IN])
         times.append(time.perf_counter() - start)
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     return float(np.median(times[1:] if len(times) > 1 else times))
 
 
@@ -131,7 +133,7 @@ def compare(data, per_family, methods, noise, operon_time, seed=0):
     fam = np.asarray(data["family"])
     chosen = [i for f in np.unique(fam) for i in np.flatnonzero(fam == f)[:per_family]]
     options = {"prose": {}, "sindy": {"degree": 3},
-               "operon": {"engine": "operon", "max_time": operon_time, "seed": 0}}
+               "operon": {"engine": "pyoperon", "max_time": operon_time, "seed": 0}}
     method_of = {"prose": "prose", "sindy": "sindy", "operon": "sr"}
     rows = []
     for i in chosen:
@@ -182,11 +184,12 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="few systems, smoke test")
     p.add_argument("--model", default=None, help="checkpoint (default: the shipped one)")
     p.add_argument("--per-family", type=int, default=50, help="test systems per family (part 1)")
-    p.add_argument("--compare-per-family", type=int, default=5, help="systems per family (part 2)")
+    p.add_argument("--compare-per-family", type=int, default=3, help="systems per family (part 2)")
     p.add_argument("--methods", default="prose,sindy,operon")
-    p.add_argument("--operon-time", type=float, default=10.0, help="seconds per field")
+    p.add_argument("--operon-time", type=float, default=5.0, help="seconds per field")
     p.add_argument("--cache", default=str(ROOT / "benchmarks/results/cache/prose"))
     p.add_argument("--out", default=str(ROOT / "benchmarks/results/bench_prose.json"))
+    p.add_argument("--threads", type=int, default=2, help="torch threads for the model metrics")
     args = p.parse_args(argv)
     if args.quick:
         args.per_family, args.compare_per_family, args.operon_time = 4, 1, 2.0
@@ -194,7 +197,7 @@ def main(argv=None):
 
     from symnum.discover.prose.checkpoint import default_model
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     model, card = default_model(args.model)
     methods = args.methods.split(",")
     result = {"model": args.model or "shipped", "card": card, "sets": {}, "compare": {}}

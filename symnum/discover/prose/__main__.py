@@ -37,6 +37,7 @@ def build_parser():
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--every", type=int, default=500, help="checkpoint period in steps")
     t.add_argument("--threads", type=int, default=None)
+    t.add_argument("--device", default="auto", help="'cpu', 'cuda' or 'auto' (a GPU if present)")
     x = sub.add_parser("export", help="write the newest checkpoint of a run as a model file")
     x.add_argument("run")
     x.add_argument("out")
@@ -62,7 +63,7 @@ def main(argv=None):
 
         train(args.data, args.run, steps=args.steps, config=args.config,
               batch_size=args.batch_size, lr=args.lr, seed=args.seed, every=args.every,
-              threads=args.threads)
+              threads=args.threads, device=args.device)
     elif args.command == "export":
         from .train import export
 

@@ -145,13 +145,14 @@ def _schedule(warmup, steps, floor=0.05):
 
 def train(data_dir, run_dir, *, steps=20000, config="small", batch_size=64, lr=1e-3,
           warmup=500, data_weight=6.0, max_noise=0.05, p_source=0.5, seed=0, every=500,
-          progress=True, threads=None):
+          progress=True, threads=None, device="auto"):
     """Train (or resume training) a PROSE model; returns ``(model, trainer)``.
 
     ``run_dir`` holds the trainer's checkpoints (``step_*.pt``); rerunning the
     same call after an interruption continues from the newest one. ``steps`` is
     the total, so a larger value later extends a finished run (the learning-rate
-    schedule is defined by it: keep it fixed within one run).
+    schedule is defined by it: keep it fixed within one run). ``device="auto"``
+    trains on a CUDA GPU when torch sees one (batches are drawn on the CPU).
     """
     import random
 
@@ -166,7 +167,9 @@ def train(data_dir, run_dir, *, steps=20000, config="small", batch_size=64, lr=1
     torch.manual_seed(seed)
     np.random.seed(seed)
     random.seed(seed)
-    model = make_model(config)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = make_model(config).to(device)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     settings = {"config": model.config.to_dict(), "data": str(data_dir), "steps": steps,
@@ -179,13 +182,15 @@ def train(data_dir, run_dir, *, steps=20000, config="small", batch_size=64, lr=1
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(warmup, steps))
 
     def loss_fn(m, step):
-        l_data, l_text = losses(m, batcher.sample(m, batch_size))
+        batch = {k: v.to(device) if torch.is_tensor(v) else v
+                 for k, v in batcher.sample(m, batch_size).items()}
+        l_data, l_text = losses(m, batch)
         return data_weight * l_data + l_text
 
     trainer = Trainer(model, opt, loss_fn, checkpoint_dir=run_dir, every=every,
                       progress=progress, scheduler=sched, clip=1.0)
     trainer.fit(steps)
-    model.eval()
+    model.cpu().eval()
     return model, trainer
 
 
