@@ -21,6 +21,7 @@ import torch
 
 import symnum as sn
 
+QUICK = os.environ.get("SYMNUM_QUICK") == "1"
 torch.set_num_threads(1)
 t = sp.Symbol("t")
 X, Y = sp.Function("x"), sp.Function("y")
@@ -30,7 +31,8 @@ truth = sn.ODESystem([sp.Eq(X(t).diff(t), Y(t)),
                      initial={X(0): 1.5, Y(0): -0.5}, tspan=(0, 6))
 ts = np.linspace(0, 6, 192)
 sol = sn.solve(truth, sn.Tsit5(), rtol=1e-10, atol=1e-10, saveat=ts)
-meas = sn.Measurements({"x": sol["x"], "y": sol["y"]}, coords={t: ts}).with_noise(0.01, seed=0)
+clean = sn.Measurements({"x": sol["x"], "y": sol["y"]}, coords={t: ts})
+meas = clean.with_noise(0.01, seed=0)
 
 # %%
 # The model's structure and its own coefficients, then the refitted system.
@@ -51,6 +53,12 @@ err_solve = max(np.abs(found[f] - sol[f]).max() / np.abs(sol[f]).max() for f in 
 err_fc = max(np.abs(forecast[f] - sol[f][ts >= 2]).max() / np.abs(sol[f]).max() for f in "xy")
 print(f"refitted system solved on [0, 6]: max relative error {err_solve:.2e}")
 print(f"operator forecast on [2, 6]:      max relative error {err_fc:.2e}")
+
+# %%
+# The structure the model reads off at higher noise (skipped in quick mode).
+for noise in [] if QUICK else [0.02, 0.05]:
+    noisy = clean.with_noise(noise, seed=1)
+    print(f"{noise:.0%} noise:", sn.discover(noisy, method="prose"))
 
 import matplotlib.pyplot as plt  # noqa: E402
 
